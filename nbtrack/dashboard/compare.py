@@ -1,0 +1,90 @@
+"""Side-by-side comparison of runs and the diff of two notebook snapshots, as escaped HTML."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Mapping, Sequence
+
+from .detail import value_text
+from .figures import run_label
+from .table import esc, is_best, status_badge
+
+
+def _values_differ(values: Sequence[Any]) -> bool:
+    texts = {value_text(v) if v is not None else "\0missing" for v in values}
+    return len(texts) > 1
+
+
+def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = None) -> str:
+    """Params and metrics of two or more runs side by side; rows whose values differ are
+    highlighted (class ``nbtrack-differs``) and the best value of each metric is marked."""
+    if len(records) < 2:
+        return "<i>select two or more runs to compare</i>"
+    head = "".join(
+        f'<th data-run-id="{esc(r.run_id)}">{esc(run_label(r.run_id, r.name))}<br>{status_badge(r.status)}</th>'
+        for r in records)
+    body = []
+    for kind in ("params", "metrics"):
+        keys = sorted({k for r in records for k in (getattr(r, kind, {}) or {})}, key=str)
+        if not keys:
+            continue
+        body.append(f'<tr><th colspan="{len(records) + 1}" style="text-align:left">{kind}</th></tr>')
+        for key in keys:
+            values = [(getattr(r, kind, {}) or {}).get(key) for r in records]
+            differs = _values_differ(values)
+            best: dict[str, float] = {}
+            if kind == "metrics":
+                numbers = [v for v in values if isinstance(v, (int, float)) and v == v]
+                if numbers and differs:
+                    from .columns import guess_direction
+
+                    direction = (directions or {}).get(key) or guess_direction(key)
+                    best = {key: min(numbers) if direction == "min" else max(numbers)}
+            cells = []
+            for value in values:
+                text = "" if value is None else esc(value_text(value))
+                if best and is_best(key, value, best):
+                    text = f'<span class="nbtrack-best">{text}</span>'
+                cells.append(f"<td>{text}</td>")
+            cls = ' class="nbtrack-differs"' if differs else ""
+            body.append(f'<tr{cls} data-key="{esc(kind)}.{esc(key)}"><th>{esc(key)}</th>{"".join(cells)}</tr>')
+    return (f'<table class="nbtrack-kv nbtrack-compare"><thead><tr><th></th>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def diff_lines(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b", context: int = 3) -> list[str]:
+    """Unified-diff lines (changed hunks with ``context`` lines around them)."""
+    try:
+        from nbtrack.notebook.sourcediff import source_diff  # the notebook layer's diff, when present
+    except Exception:
+        source_diff = None
+    if source_diff is not None:
+        try:
+            result = source_diff(text_a, text_b)
+            if isinstance(result, str):
+                return result.splitlines()
+        except Exception:
+            pass
+    return list(difflib.unified_diff(text_a.splitlines(), text_b.splitlines(), fromfile=label_a,
+                                     tofile=label_b, n=context, lineterm=""))
+
+
+def diff_html(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b", context: int = 3) -> str:
+    """The diff of two notebook snapshots as escaped, coloured lines."""
+    lines = diff_lines(text_a, text_b, label_a, label_b, context)
+    if not lines:
+        return "<i>the two notebook snapshots are identical</i>"
+    out = []
+    for line in lines:
+        if line.startswith(("+++", "---")):
+            cls = "file"
+        elif line.startswith("@@"):
+            cls = "hunk"
+        elif line.startswith("+"):
+            cls = "add"
+        elif line.startswith("-"):
+            cls = "del"
+        else:
+            cls = "ctx"
+        out.append(f'<div class="{cls}">{esc(line) or "&nbsp;"}</div>')
+    return f'<div class="nbtrack-diff">{"".join(out)}</div>'
