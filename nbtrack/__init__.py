@@ -1,0 +1,102 @@
+"""nbtrack: notebook-native experiment tracking.
+
+In a notebook::
+
+    %load_ext nbtrack
+    %%track experiment=churn          # on a cell: the cell becomes a run
+
+In any Python code::
+
+    import nbtrack
+    with nbtrack.track("churn") as run:
+        nbtrack.log_param("C", 0.5)
+        nbtrack.log_metric("acc", 0.91)
+    nbtrack.runs("churn")              # a DataFrame, one row per run
+
+Importing nbtrack is cheap: pandas, SQLAlchemy and the database drivers load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api import (
+    count_runs,
+    delete_run,
+    experiments,
+    flush,
+    get_run,
+    log_artifact,
+    log_dataset,
+    log_metric,
+    log_metrics,
+    log_note,
+    log_param,
+    log_params,
+    metric_histories,
+    note_run,
+    rename_experiment,
+    rename_run,
+    restore_run,
+    runs,
+    set_tag,
+    set_tags,
+    summarize_runs,
+    tag_run,
+    track,
+)
+from .config import get_store, set_experiment, set_store
+from .errors import NbtrackError
+from .run import Run, active_run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "track", "Run", "active_run", "log_param", "log_params", "log_metric", "log_metrics", "set_tag",
+    "set_tags", "log_artifact", "log_dataset", "log_note", "flush", "runs", "count_runs",
+    "summarize_runs", "metric_histories", "get_run", "experiments", "rename_run", "tag_run", "note_run",
+    "delete_run", "restore_run", "rename_experiment", "set_store", "get_store", "set_experiment",
+    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__",
+]
+
+
+def dashboard(experiment: str | list[str] | None = None, filter: str | None = None) -> Any:
+    """An inline widget to filter, sort, select, plot and compare runs."""
+    from .dashboard.widget import dashboard as build
+
+    return build(experiment=experiment, filter=filter)
+
+
+def report(experiment: str | list[str] | None = None, path: str = "report.html", filter: str | None = None) -> Any:
+    """Write the runs table and plots as one self-contained HTML file; returns its path."""
+    from .dashboard.report import write_report
+
+    return write_report(experiment=experiment, path=path, filter=filter)
+
+
+def checkout(run_id: str, path: str | None = None) -> Any:
+    """Rebuild a run's notebook from its snapshot as an .ipynb file; returns its path."""
+    from .notebook.checkout import checkout as rebuild
+
+    return rebuild(run_id, path)
+
+
+def diff(run_a: str, run_b: str) -> str:
+    """A unified diff of two runs' notebook snapshots."""
+    from .notebook.sourcediff import source_diff
+
+    return source_diff(run_a, run_b)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbtrack``: register the %%track and %nbtrack magics."""
+    from .notebook.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nbtrack``."""
+    from .notebook.extension import unload
+
+    unload(ipython)

@@ -1,0 +1,135 @@
+"""Exceptions raised by nbtrack. Each carries its fields and says what to do next."""
+
+from __future__ import annotations
+
+
+class NbtrackError(Exception):
+    """Base class of every error nbtrack raises on purpose."""
+
+
+class ParamConflictError(NbtrackError, ValueError):
+    """A param was logged again with a different value."""
+
+    def __init__(self, key: str, old: object, new: object) -> None:
+        self.key, self.old, self.new = key, old, new
+        super().__init__(
+            f"param {key!r} is already {old!r} in this run and cannot become {new!r}; "
+            "params are fixed once logged: log the new value under another key or start a new run"
+        )
+
+
+class ParamTypeError(NbtrackError, TypeError):
+    """A param value is not one of the supported types."""
+
+    def __init__(self, key: str, value: object) -> None:
+        self.key, self.value = key, value
+        super().__init__(
+            f"param {key!r} has type {type(value).__name__}; params are int, float, bool, str, "
+            "None, or lists and dicts of those: convert it (e.g. str(value)) before logging"
+        )
+
+
+class MetricTypeError(NbtrackError, TypeError):
+    """A metric value is not a real number."""
+
+    def __init__(self, key: str, value: object) -> None:
+        self.key, self.value = key, value
+        super().__init__(
+            f"metric {key!r} must be a real number (int, float, bool or a numpy scalar), "
+            f"not {type(value).__name__}: log float(value) or use log_param for other values"
+        )
+
+
+class KeyNameError(NbtrackError, ValueError):
+    """A param, metric or tag key is empty or not a string."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind, self.key = kind, key
+        super().__init__(f"{kind} key must be a non-empty string of at most 250 characters, got {key!r}")
+
+
+class FilterSyntaxError(NbtrackError, ValueError):
+    """A filter or order-by string could not be parsed."""
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        self.message, self.text, self.position = message, text, position
+        caret = " " * position + "^"
+        super().__init__(f"{message} at position {position}:\n  {text}\n  {caret}")
+
+
+class RunNotFoundError(NbtrackError, LookupError):
+    """No run matches the given id or prefix."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"no run with id or prefix {run_id!r}: list runs with `nbtrack ls`")
+
+
+class AmbiguousRunIdError(NbtrackError, LookupError):
+    """A run id prefix matches several runs."""
+
+    def __init__(self, prefix: str, matches: list[str]) -> None:
+        self.prefix, self.matches = prefix, matches
+        shown = ", ".join(matches[:5])
+        super().__init__(f"run id prefix {prefix!r} matches {len(matches)} runs ({shown}); give more characters")
+
+
+class ExperimentNotFoundError(NbtrackError, LookupError):
+    """No experiment has the given name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no experiment named {name!r}: list them with nbtrack.experiments()")
+
+
+class NoActiveRunError(NbtrackError, RuntimeError):
+    """A module-level logging call was made with no active run."""
+
+    def __init__(self, call: str) -> None:
+        super().__init__(
+            f"nbtrack.{call}() needs an active run: wrap the code in `with nbtrack.track(...):`, "
+            "use %%track on the cell, or call nbtrack.track(...) first"
+        )
+
+
+class ActiveRunError(NbtrackError, RuntimeError):
+    """A run was started while another is active, without nested=True."""
+
+    def __init__(self, active_run_id: str) -> None:
+        self.active_run_id = active_run_id
+        super().__init__(
+            f"run {active_run_id[:8]} is still active: end it first (run.end()), "
+            "or pass nested=True to start a child run"
+        )
+
+
+class RunEndedError(NbtrackError, RuntimeError):
+    """Logging to a run that has already ended."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"run {run_id[:8]} has ended ({status}); start a new run to log more")
+
+
+class ArtifactNameError(NbtrackError, ValueError):
+    """An artifact name would escape its run's namespace or is otherwise invalid."""
+
+    def __init__(self, name: object, reason: str) -> None:
+        self.name, self.reason = name, reason
+        super().__init__(f"invalid artifact name {name!r}: {reason}; use a relative path such as 'plots/loss.png'")
+
+
+class ArtifactNotFoundError(NbtrackError, LookupError):
+    """The run has no artifact of that name."""
+
+    def __init__(self, run_id: str, name: str, available: list[str]) -> None:
+        self.run_id, self.name = run_id, name
+        shown = ", ".join(available[:10]) or "none"
+        super().__init__(f"run {run_id[:8]} has no artifact {name!r} (it has: {shown})")
+
+
+class StoreVersionError(NbtrackError):
+    """The store was written by a newer, unknown schema version."""
+
+
+class StoreUnavailableError(NbtrackError):
+    """The store cannot be reached or opened."""

@@ -1,0 +1,417 @@
+"""Run: one tracked execution. Logging buffers in memory; the flusher writes it out."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import time
+import traceback
+import uuid
+from typing import Any, Callable
+
+from . import config
+from .errors import ActiveRunError, ParamConflictError, RunEndedError
+from .flusher import FLUSHER
+from .store.batch import Batch
+from .values import check_key, encode_param, metric_value, normalize_param, tag_value
+
+STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
+
+_stack_lock = threading.Lock()
+_active: list["Run"] = []
+_uncaught_exception: list[BaseException] = []
+
+
+def active_run() -> "Run | None":
+    """The innermost run that is still active in this process, or None."""
+    return _active[-1] if _active else None
+
+
+class Run:
+    """A run: params, metrics (with history), tags, artifacts, datasets, notes, documents.
+
+    Use it as a context manager (``with nbtrack.track(...) as run:``), as a decorator
+    (``@nbtrack.track(...)``: each call of the function is one run), or end it yourself
+    with :meth:`end`.
+    """
+
+    def __init__(self, experiment: str | None = None, name: str | None = None,
+                 tags: dict | None = None, params: dict | None = None, notes: str | None = None,
+                 nested: bool = False, capture_environment: bool = True) -> None:
+        if experiment is not None and (not isinstance(experiment, str) or not experiment.strip()):
+            raise ValueError(f"experiment must be a non-empty string, got {experiment!r}")
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"run name must be a string, got {type(name).__name__}")
+        parent = active_run()
+        if parent is not None and not nested:
+            raise ActiveRunError(parent.run_id)
+        self.run_id = uuid.uuid4().hex
+        self.experiment = (experiment or config.default_experiment()).strip()
+        self.name = name or _default_name(self.run_id)
+        self.parent_run_id = parent.run_id if parent is not None and nested else None
+        self.start_time = time.time()
+        self.end_time: float | None = None
+        self.status = "RUNNING"
+        self.store_uri = config.store_uri()
+        self._options = dict(experiment=experiment, name=name, tags=tags, params=params, notes=notes,
+                             nested=nested, capture_environment=capture_environment)
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._created = False
+        self._params: dict[str, Any] = {}
+        self._tags: dict[str, str] = {}
+        self._latest: dict[str, tuple[int, float, float]] = {}
+        self._next_step: dict[str, int] = {}
+        self._known_metric_keys: set[str] = set()
+        self._pending = Batch()
+        self._pending_end: tuple | None = None
+        self._touched = False
+        self._environment_thread: threading.Thread | None = None
+        if params:
+            self.log_params(params)
+        if tags:
+            self.set_tags(tags)
+        if notes:
+            self.log_note(notes)
+        self._touched = False
+        with _stack_lock:
+            _active.append(self)
+        FLUSHER.add(self)
+        if capture_environment:
+            self._start_environment_capture()
+
+    # --- context manager and decorator -------------------------------------------
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            self.end()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.kill()
+        else:
+            self.fail(exc)
+        return False
+
+    def __call__(self, function: Callable) -> Callable:
+        """Decorator use: ``@nbtrack.track("exp")`` tracks each call of ``function`` as a run."""
+        if not callable(function) or self._touched or self._created:
+            raise TypeError("a Run is callable only as a decorator, right after nbtrack.track(...)")
+        self._discard()
+        options = dict(self._options)
+
+        @functools.wraps(function)
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            with Run(**options):
+                return function(*args, **kwargs)
+
+        return tracked
+
+    def _discard(self) -> None:
+        """Forget a run that was never used (the decorator form), writing nothing."""
+        with _stack_lock:
+            if self in _active:
+                _active.remove(self)
+        self.status = "DISCARDED"
+        FLUSHER.discard(self)
+
+    # --- logging ----------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.status != "RUNNING":
+            raise RunEndedError(self.run_id, self.status)
+
+    def log_param(self, key: str, value: Any) -> None:
+        """Record a hyperparameter. Types are kept; a param cannot change once logged."""
+        self.log_params({key: value})
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Record several params at once (all or none are recorded)."""
+        self._check_open()
+        rows = []
+        staged: dict[str, Any] = {}
+        for key, value in dict(params).items():
+            check_key("param", key)
+            value = normalize_param(key, value)
+            previous = self._params.get(key, staged.get(key, _MISSING))
+            if previous is not _MISSING:
+                if _same(previous, value):
+                    continue
+                raise ParamConflictError(key, previous, value)
+            staged[key] = value
+            rows.append((self.run_id, key, *encode_param(value)))
+        with self._lock:
+            self._params.update(staged)
+            self._pending.params.extend(rows)
+            self._touched = True
+
+    def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
+        """Record one point of a metric. ``step=None`` means the next step for this key."""
+        if self.status != "RUNNING":
+            raise RunEndedError(self.run_id, self.status)
+        if key not in self._known_metric_keys:
+            check_key("metric", key)
+            self._known_metric_keys.add(key)
+        value = metric_value(key, value)
+        moment = time.time() if timestamp is None else float(timestamp)
+        with self._lock:
+            if step is None:
+                step = self._next_step.get(key, 0)
+            elif type(step) is not int:
+                step = _as_step(key, step)
+            if step >= self._next_step.get(key, 0):
+                self._next_step[key] = step + 1
+            self._pending.metrics.append((self.run_id, key, step, value, moment))
+            latest = self._latest.get(key)
+            if latest is None or step >= latest[0]:
+                self._latest[key] = self._pending.latest[(self.run_id, key)] = (step, value, moment)
+            self._touched = True
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None, timestamp: float | None = None) -> None:
+        """Record one point for each metric in ``metrics`` (validated before any is recorded)."""
+        values = {key: metric_value(check_key("metric", key), value) for key, value in dict(metrics).items()}
+        for key, value in values.items():
+            self.log_metric(key, value, step=step, timestamp=timestamp)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """Set a tag (a string label; setting it again replaces the value)."""
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        self._check_open()
+        rows = [(self.run_id, check_key("tag", k), tag_value(k, v)) for k, v in dict(tags).items()]
+        with self._lock:
+            for _, key, value in rows:
+                self._tags[key] = value
+            self._pending.tags.extend(rows)
+            self._touched = True
+
+    def log_note(self, text: str) -> None:
+        """Append a free-text note to the run."""
+        self._check_open()
+        if not isinstance(text, str):
+            raise TypeError(f"a note is text, not {type(text).__name__}")
+        with self._lock:
+            self._pending.notes.append((self.run_id, text if text.endswith("\n") else text + "\n"))
+            self._touched = True
+
+    def log_artifact(self, obj: Any, name: str | None = None) -> str:
+        """Store a file, a directory, bytes, text, a figure, a DataFrame or a picklable object.
+
+        Returns the artifact's name in the run (for a directory: its folder name).
+        """
+        from .artifacts import prepare_artifacts
+
+        self._check_open()
+        rows, display_name = prepare_artifacts(self, obj, name)
+        with self._lock:
+            self._pending.artifacts.extend(rows)
+            self._touched = True
+        return display_name
+
+    def log_dataset(self, data: Any, name: str) -> dict:
+        """Fingerprint a DataFrame, array or file (content hash, shape, columns, dtypes)."""
+        from .datasets import fingerprint
+
+        self._check_open()
+        info = fingerprint(data)
+        row = {"run_id": self.run_id, "name": check_key("dataset", name), "fingerprint": info["fingerprint"],
+               "info": _json(info), "created_time": time.time()}
+        with self._lock:
+            self._pending.datasets.append(row)
+            self._touched = True
+        return info
+
+    def set_document(self, key: str, value: Any) -> None:
+        """Attach a JSON-able document (stored once per distinct content)."""
+        with self._lock:
+            self._pending.documents.append((self.run_id, check_key("document", key), value))
+
+    # --- reading back what this process logged ----------------------------------
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Latest value of each metric."""
+        return {key: point[1] for key, point in self._latest.items()}
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._tags)
+
+    @property
+    def duration(self) -> float:
+        return (self.end_time or time.time()) - self.start_time
+
+    # --- lifecycle --------------------------------------------------------------
+
+    def end(self, status: str = "FINISHED") -> None:
+        """End the run and write everything it logged. Ending twice does nothing."""
+        if status not in STATUSES[1:]:
+            raise ValueError(f"status must be one of FINISHED, FAILED, KILLED, not {status!r}")
+        if self.status != "RUNNING":
+            return
+        self._wait_for_environment()
+        with self._lock:
+            self.end_time = time.time()
+            self.status = status
+            self._pending_end = (self.run_id, status, self.end_time)
+        with _stack_lock:
+            if self in _active:
+                _active.remove(self)
+        try:
+            self.flush()
+        except Exception as error:  # store down: the flusher retries; the user's code goes on
+            FLUSHER.reporter.failed(error)
+
+    def fail(self, error: BaseException | None = None) -> None:
+        """End the run as FAILED, storing the exception's type, message and traceback."""
+        if error is None:
+            error = sys.exc_info()[1]
+        if error is not None and self.status == "RUNNING":
+            self.set_document("error", {
+                "type": type(error).__name__,
+                "message": str(error),
+                "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+            })
+        self.end("FAILED")
+
+    def kill(self) -> None:
+        """End the run as KILLED (interrupted)."""
+        self.end("KILLED")
+
+    def is_done(self) -> bool:
+        return self.status != "RUNNING" and self._pending_end is None and not self._pending
+
+    # --- writing ----------------------------------------------------------------
+
+    def flush(self, heartbeat: bool = False) -> None:
+        """Write buffered data to the store now (raises if the store cannot be reached)."""
+        if self.status == "DISCARDED":
+            return
+        with self._flush_lock:
+            store = config.store_for(self.store_uri)
+            if not self._created:
+                store.create_run(self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id)
+                self._created = True
+            with self._lock:
+                batch, self._pending = self._pending, Batch()
+                end, self._pending_end = self._pending_end, None
+            if end is not None:
+                batch.ends.append(end)
+            elif heartbeat and self.status == "RUNNING":
+                batch.heartbeats.append((self.run_id, time.time()))
+            try:
+                store.write_batch(batch)
+            except BaseException:
+                with self._lock:
+                    self._requeue(batch, end)
+                raise
+
+    def _requeue(self, batch: Batch, end: tuple | None) -> None:
+        pending = self._pending
+        pending.params[:0] = batch.params
+        pending.metrics[:0] = batch.metrics
+        for key, value in batch.latest.items():
+            pending.latest.setdefault(key, value)
+        pending.tags[:0] = batch.tags
+        pending.artifacts[:0] = batch.artifacts
+        pending.datasets[:0] = batch.datasets
+        pending.documents[:0] = batch.documents
+        pending.notes[:0] = batch.notes
+        if end is not None and self._pending_end is None:
+            self._pending_end = end
+
+    # --- environment ------------------------------------------------------------
+
+    def _start_environment_capture(self) -> None:
+        from .environment import capture_environment
+
+        def capture() -> None:
+            try:
+                self.set_document("environment", capture_environment())
+            except Exception as error:  # never let environment capture break a run
+                self.set_document("environment", {"error": f"{type(error).__name__}: {error}"})
+
+        self._environment_thread = threading.Thread(target=capture, name="nbtrack-environment", daemon=True)
+        self._environment_thread.start()
+
+    def _wait_for_environment(self, timeout: float = 10.0) -> None:
+        thread = self._environment_thread
+        if thread is not None:
+            thread.join(timeout)
+            self._environment_thread = None
+            try:
+                from .environment import imported_packages
+
+                self.set_document("imported_packages", imported_packages())
+            except Exception:
+                pass
+
+    def __repr__(self) -> str:
+        return f"<Run {self.run_id[:8]} {self.experiment}/{self.name} {self.status}>"
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _as_step(key: str, step: Any) -> int:
+    try:
+        as_int = int(step)
+    except (TypeError, ValueError):
+        raise TypeError(f"step of metric {key!r} must be an integer, not {type(step).__name__}") from None
+    if as_int != step:
+        raise TypeError(f"step of metric {key!r} must be an integer, not {step!r}")
+    return as_int
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str, allow_nan=True)
+
+
+_ADJECTIVES = ("amber", "bold", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "mellow",
+               "nimble", "proud", "quick", "rapid", "sly", "tidy", "vivid", "wise", "young", "zesty")
+_NOUNS = ("otter", "falcon", "heron", "lynx", "marten", "newt", "orca", "panda", "quail", "raven",
+          "shrew", "tapir", "urchin", "vole", "wren", "yak", "zebra", "bison", "crane", "dingo")
+
+
+def _default_name(run_id: str) -> str:
+    number = int(run_id[:8], 16)
+    return f"{_ADJECTIVES[number % 20]}-{_NOUNS[(number // 20) % 20]}-{run_id[:4]}"
+
+
+def end_active_runs_at_exit() -> None:
+    """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED."""
+    in_kernel = "ipykernel" in sys.modules
+    for run in reversed(list(_active)):
+        if _uncaught_exception and isinstance(_uncaught_exception[0], KeyboardInterrupt):
+            run.kill()
+        elif _uncaught_exception:
+            run.fail(_uncaught_exception[0])
+        else:
+            run.end("KILLED" if in_kernel else "FINISHED")
+
+
+def _remember_uncaught(hook):
+    @functools.wraps(hook)
+    def excepthook(exc_type, exc, tb):
+        _uncaught_exception.append(exc)
+        return hook(exc_type, exc, tb)
+
+    return excepthook
+
+
+sys.excepthook = _remember_uncaught(sys.excepthook)

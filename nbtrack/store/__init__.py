@@ -1,0 +1,1 @@
+"""The run store: one SQLAlchemy Core implementation for SQLite and PostgreSQL."""

@@ -1,0 +1,127 @@
+"""Content-addressed blob storage for artifacts, on any fsspec file system.
+
+A blob lives at ``<root>/<first two hex digits>/<sha256>``: identical content logged by
+any number of runs is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import time
+import uuid
+from typing import IO, Iterator
+
+from ..errors import ArtifactNameError
+
+CHUNK = 1 << 20
+MAX_NAME_LENGTH = 1000
+
+
+def safe_artifact_name(name: object) -> str:
+    """Return the normalized relative POSIX name, or raise ArtifactNameError.
+
+    Names are relative to their run: absolute paths, drive letters, ``..`` components,
+    NUL bytes and empty names are refused, so no name can reach outside its run.
+    """
+    if not isinstance(name, str):
+        raise ArtifactNameError(name, "it must be a string")
+    if "\x00" in name:
+        raise ArtifactNameError(name, "it contains a NUL byte")
+    if not name.strip():
+        raise ArtifactNameError(name, "it is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ArtifactNameError(name, f"it is longer than {MAX_NAME_LENGTH} characters")
+    unified = name.replace("\\", "/")
+    if unified.startswith("/") or (len(unified) > 1 and unified[1] == ":"):
+        raise ArtifactNameError(name, "absolute paths are not allowed")
+    parts = [part for part in unified.split("/") if part not in ("", ".")]
+    if any(part == ".." for part in parts):
+        raise ArtifactNameError(name, "'..' would leave the run's namespace")
+    if not parts:
+        raise ArtifactNameError(name, "it names no file")
+    return "/".join(parts)
+
+
+class BlobStore:
+    """Stores and reads blobs by SHA-256 under one fsspec root URL or local directory."""
+
+    def __init__(self, root: str) -> None:
+        from fsspec.core import url_to_fs
+
+        self.root_url = root
+        self.fs, self.root = url_to_fs(root)
+        self.is_local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+
+    def path(self, sha256: str) -> str:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a SHA-256 digest: {sha256!r}")
+        return posixpath.join(self.root, sha256[:2], sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return self.fs.exists(self.path(sha256))
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        """Store ``data``; return (sha256, size)."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if not self.fs.exists(target):
+            self._write_atomically(target, lambda f: f.write(data))
+        return digest, len(data)
+
+    def put_file(self, local_path: str | os.PathLike) -> tuple[str, int]:
+        """Store a local file's content; return (sha256, size)."""
+        hasher = hashlib.sha256()
+        size = 0
+        with open(local_path, "rb") as f:
+            for chunk in iter(lambda: f.read(CHUNK), b""):
+                hasher.update(chunk)
+                size += len(chunk)
+        digest = hasher.hexdigest()
+        target = self.path(digest)
+        if not self.fs.exists(target):
+            def copy(out: IO[bytes]) -> None:
+                with open(local_path, "rb") as f:
+                    for chunk in iter(lambda: f.read(CHUNK), b""):
+                        out.write(chunk)
+            self._write_atomically(target, copy)
+        return digest, size
+
+    def _write_atomically(self, target: str, write) -> None:
+        self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+        if self.is_local:
+            temporary = f"{target}.{uuid.uuid4().hex}.tmp"
+            with open(temporary, "wb") as f:
+                write(f)
+            os.replace(temporary, target)
+        else:
+            with self.fs.open(target, "wb") as f:
+                write(f)
+
+    def read_bytes(self, sha256: str) -> bytes:
+        return self.fs.cat_file(self.path(sha256))
+
+    def open(self, sha256: str) -> IO[bytes]:
+        return self.fs.open(self.path(sha256), "rb")
+
+    def local_path(self, sha256: str) -> str | None:
+        """The blob's path on this machine's disk, or None for remote file systems."""
+        return self.path(sha256) if self.is_local else None
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        """Yield (sha256, modification time) of every stored blob."""
+        if not self.fs.exists(self.root):
+            return
+        for prefix in self.fs.ls(self.root, detail=False):
+            name = posixpath.basename(prefix.rstrip("/"))
+            if len(name) != 2:
+                continue
+            for entry in self.fs.ls(prefix, detail=True):
+                sha = posixpath.basename(entry["name"].rstrip("/"))
+                if len(sha) == 64:
+                    mtime = entry.get("mtime") or entry.get("created") or time.time()
+                    yield sha, float(getattr(mtime, "timestamp", lambda: mtime)())
+
+    def delete(self, sha256: str) -> None:
+        self.fs.rm_file(self.path(sha256))

@@ -1,0 +1,184 @@
+"""Compile parsed filters and order-by keys into SQLAlchemy expressions over the runs table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, false, not_, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import FilterSyntaxError
+from . import schema as s
+from .filters import And, Compare, Field, Node, Not, Or, OrderKey, parse_time
+
+_SQL_OPS = {
+    "=": lambda c, v: c == v,
+    "!=": lambda c, v: c != v,
+    "<": lambda c, v: c < v,
+    "<=": lambda c, v: c <= v,
+    ">": lambda c, v: c > v,
+    ">=": lambda c, v: c >= v,
+}
+
+
+class FilterCompiler:
+    """Turns a filter tree into a boolean SQL expression on ``runs`` (joined to ``experiments``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def error(self, message: str, field: Field) -> FilterSyntaxError:
+        return FilterSyntaxError(message, self.text, field.position)
+
+    def compile(self, node: Node) -> ColumnElement:
+        if isinstance(node, And):
+            return and_(*(self.compile(item) for item in node.items))
+        if isinstance(node, Or):
+            return or_(*(self.compile(item) for item in node.items))
+        if isinstance(node, Not):
+            return not_(self.compile(node.item))
+        return self.compare(node)
+
+    def compare(self, node: Compare) -> ColumnElement:
+        entity = node.field.entity
+        if entity == "metrics":
+            return self._metric(node)
+        if entity == "params":
+            return self._param(node)
+        if entity == "tags":
+            return self._keyed(node, s.tags, self._text_condition(node, s.tags.c.value))
+        return self._attribute(node)
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _keyed(self, node: Compare, table, condition: ColumnElement | None) -> ColumnElement:
+        """EXISTS over a (run_id, key, ...) table; IS NULL means the key is absent."""
+        base = and_(table.c.run_id == s.runs.c.run_id, table.c.key == node.field.key)
+        if node.op == "ISNULL":
+            present = exists(select(table.c.run_id).where(base))
+            return present if node.negate else not_(present)
+        return exists(select(table.c.run_id).where(base, condition))
+
+    def _text_condition(self, node: Compare, column) -> ColumnElement:
+        if node.op == "ISNULL":
+            return true()
+        return self._scalar_condition(node, column, lambda v: v if isinstance(v, str) else _text(v))
+
+    def _scalar_condition(self, node: Compare, column, convert) -> ColumnElement:
+        op, value = node.op, node.value
+        if op in ("LIKE", "ILIKE"):
+            condition = column.like(value) if op == "LIKE" else column.ilike(value)
+        elif op == "IN":
+            condition = column.in_([convert(v) for v in value])
+        else:
+            condition = _SQL_OPS[op](column, convert(value))
+        return not_(condition) if node.negate else condition
+
+    def _number(self, node: Compare, value: Any) -> float:
+        if isinstance(value, bool):
+            return 1.0 if value else 0.0
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise self.error(f"{node.field.entity}.{node.field.key} is compared with numbers, not {value!r}",
+                             node.field) from None
+
+    def _metric(self, node: Compare) -> ColumnElement:
+        if node.op in ("LIKE", "ILIKE"):
+            raise self.error(f"{node.op} does not apply to metrics; compare with a number", node.field)
+        condition = None
+        if node.op != "ISNULL":
+            condition = self._scalar_condition(node, s.latest_metrics.c.value, lambda v: self._number(node, v))
+        return self._keyed(node, s.latest_metrics, condition)
+
+    def _param(self, node: Compare) -> ColumnElement:
+        if node.op == "ISNULL":
+            return self._keyed(node, s.params, None)
+        if node.op in ("LIKE", "ILIKE"):
+            return self._keyed(node, s.params, self._scalar_condition(node, s.params.c.value, str))
+        values = node.value if node.op == "IN" else (node.value,)
+        numbers = [v for v in values if not isinstance(v, str)]
+        strings = [v for v in values if isinstance(v, str)]
+        if node.op == "IN":
+            parts = []
+            if strings:
+                parts.append(s.params.c.value.in_(strings))
+            if numbers:
+                parts.append(and_(s.params.c.kind != "s", s.params.c.value_num.in_([self._number(node, v) for v in numbers])))
+            condition = or_(*parts)
+            return self._keyed(node, s.params, not_(condition) if node.negate else condition)
+        if strings:
+            condition = _SQL_OPS[node.op](s.params.c.value, strings[0])
+        elif isinstance(numbers[0], bool):
+            condition = and_(s.params.c.kind == "b", _SQL_OPS[node.op](s.params.c.value_num, self._number(node, numbers[0])))
+        else:
+            condition = and_(s.params.c.kind != "s", _SQL_OPS[node.op](s.params.c.value_num, self._number(node, numbers[0])))
+        return self._keyed(node, s.params, condition)
+
+    def _attribute(self, node: Compare) -> ColumnElement:
+        key = node.field.key
+        if key in ("start_time", "end_time", "duration"):
+            column = attribute_column(key)
+            if node.op == "ISNULL":
+                return column.is_not(None) if node.negate else column.is_(None)
+            if node.op in ("LIKE", "ILIKE"):
+                raise self.error(f"{node.op} does not apply to {key}", node.field)
+            convert = (lambda v: self._number(node, v)) if key == "duration" else (
+                lambda v: parse_time(v, self.text, node.field.position))
+            return self._scalar_condition(node, column, convert)
+        column = attribute_column(key)
+        if node.op == "ISNULL":
+            return column.is_not(None) if node.negate else column.is_(None)
+        if key == "status":
+            return self._scalar_condition(node, column, lambda v: _text(v).upper())
+        return self._scalar_condition(node, column, _text)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def attribute_column(key: str):
+    """The SQL column (or expression) behind an attribute name."""
+    if key == "experiment":
+        return s.experiments.c.name
+    if key == "duration":
+        return s.runs.c.end_time - s.runs.c.start_time
+    return s.runs.c[key]
+
+
+def compile_filter(node: Node | None, text: str) -> ColumnElement:
+    """The WHERE clause for a parsed filter (``true()`` for no filter)."""
+    if node is None:
+        return true()
+    return FilterCompiler(text).compile(node)
+
+
+def order_expressions(keys: list[OrderKey]) -> list:
+    """ORDER BY expressions; missing values sort last in both directions."""
+    out = []
+    for key in keys:
+        field = key.field
+        if field.entity == "metrics":
+            columns = [select(s.latest_metrics.c.value).where(
+                s.latest_metrics.c.run_id == s.runs.c.run_id, s.latest_metrics.c.key == field.key
+            ).scalar_subquery()]
+        elif field.entity == "params":
+            where = (s.params.c.run_id == s.runs.c.run_id, s.params.c.key == field.key)
+            columns = [select(s.params.c.value_num).where(*where).scalar_subquery(),
+                       select(s.params.c.value).where(*where).scalar_subquery()]
+        elif field.entity == "tags":
+            columns = [select(s.tags.c.value).where(
+                s.tags.c.run_id == s.runs.c.run_id, s.tags.c.key == field.key).scalar_subquery()]
+        else:
+            columns = [attribute_column(field.key)]
+        for column in columns:
+            out.append((column.desc() if key.descending else column.asc()).nulls_last())
+    return out
+
+
+__all__ = ["compile_filter", "order_expressions", "attribute_column", "false"]

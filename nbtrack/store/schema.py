@@ -1,0 +1,140 @@
+"""Tables of the run store and the schema version they carry.
+
+Times are seconds since the epoch (float). Metric values that are NaN are stored as
+NULL with ``is_nan`` set, because SQLite cannot store NaN and PostgreSQL sorts it above
+every number.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table(
+    "nbtrack_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(250), nullable=False, unique=True),
+    Column("created_time", Float, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("start_time", Float, nullable=False),
+    Column("end_time", Float),
+    Column("heartbeat_time", Float),
+    Column("parent_run_id", String(32)),
+    Column("notes", Text, nullable=False, default=""),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    Index("ix_runs_status", "status"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("kind", String(1), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("value_num", Float),
+    Index("ix_params_key", "key"),
+)
+
+metric_history = Table(
+    "metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("value", Float),
+    Column("is_nan", Boolean, nullable=False, default=False),
+    Column("timestamp", Float, nullable=False),
+    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("step", Integer, nullable=False),
+    Column("value", Float),
+    Column("is_nan", Boolean, nullable=False, default=False),
+    Column("timestamp", Float, nullable=False),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(1000), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Index("ix_artifacts_sha256", "sha256"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(250), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("info", Text, nullable=False),
+    Column("created_time", Float, nullable=False),
+    Index("ix_datasets_fingerprint", "fingerprint"),
+)
+
+# JSON documents (environment, notebook snapshot info, history, ...) stored once per content.
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+run_documents = Table(
+    "run_documents",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("sha256", String(64), ForeignKey("documents.sha256"), nullable=False),
+)

@@ -1,0 +1,403 @@
+"""SqlStore: the one store implementation, on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Contract (what the rest of nbtrack relies on):
+
+- ``create_run(...)`` inserts a RUNNING run, creating its experiment if needed.
+- ``write_batch(batch)`` is the one write primitive for logged data: params, metric
+  points, latest metric values, tags, artifacts, datasets, documents, notes, heartbeats
+  and run ends of any number of runs, in one transaction.
+- Reads (``nbtrack.store.query``, ``nbtrack.store.records``) first mark runs whose
+  heartbeat stopped as KILLED.
+- Edits of stored runs: ``rename_run``, ``set_tags``, ``append_note``, ``delete_run``,
+  ``restore_run``, ``rename_experiment``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from ..errors import (
+    AmbiguousRunIdError,
+    ExperimentNotFoundError,
+    RunNotFoundError,
+    StoreUnavailableError,
+    StoreVersionError,
+)
+from . import schema as s
+from .batch import Batch, document_body
+from .blobs import BlobStore
+
+HEARTBEAT_TIMEOUT = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", "60"))
+STALE_CHECK_INTERVAL = 2.0
+
+# Migrations from version N to N+1, in order. Each takes a Connection inside a transaction.
+MIGRATIONS: dict[int, Any] = {}
+
+
+def normalize_uri(uri: str) -> str:
+    """Pick the psycopg (v3) driver for plain postgresql:// URIs."""
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    return uri
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with any password replaced by ***, for messages and records."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except Exception:
+        return uri.split("@")[-1]
+
+
+class SqlStore:
+    """Runs, params, metrics, tags, artifacts and documents in one SQL database."""
+
+    def __init__(self, uri: str, artifact_root: str | None = None) -> None:
+        self.uri = normalize_uri(uri)
+        self.display_uri = redact_uri(self.uri)
+        self.engine = self._create_engine()
+        self.dialect = self.engine.dialect.name
+        self._last_stale_check = 0.0
+        self._lock = threading.Lock()
+        self.blobs = BlobStore(artifact_root or default_artifact_root(self.uri))
+        self._ensure_schema()
+
+    # --- connection -------------------------------------------------------------
+
+    def _create_engine(self) -> Engine:
+        if self.uri.startswith("sqlite"):
+            path = self.uri.split("///", 1)[-1] if "///" in self.uri else ""
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            engine = create_engine(self.uri, connect_args={"timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def on_connect(dbapi_connection, _record) -> None:
+                dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("PRAGMA busy_timeout=60000")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA case_sensitive_like=ON")
+                cursor.close()
+
+            @event.listens_for(engine, "begin")
+            def on_begin(connection: Connection) -> None:
+                # Writers take the write lock up front, so two writers wait for each other
+                # (busy_timeout) instead of failing with "database is locked".
+                connection.exec_driver_sql(connection.info.pop("nbtrack_begin", "BEGIN"))
+
+            return engine
+        try:
+            return create_engine(self.uri, pool_pre_ping=True, connect_args=_pg_connect_args(self.uri))
+        except ModuleNotFoundError as error:
+            raise StoreUnavailableError(
+                f"the PostgreSQL driver is missing ({error.name}): pip install 'nbtrack[postgres]'"
+            ) from None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: commits on success, rolls back on error."""
+        try:
+            with self.engine.connect() as connection:
+                if self.dialect == "sqlite":
+                    connection.info["nbtrack_begin"] = "BEGIN IMMEDIATE"
+                with connection.begin():
+                    yield connection
+        except OperationalError as error:
+            raise StoreUnavailableError(f"cannot write to {self.display_uri}: {_short(error)}") from error
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (one consistent snapshot)."""
+        try:
+            with self.engine.connect() as connection:
+                with connection.begin():
+                    yield connection
+        except OperationalError as error:
+            raise StoreUnavailableError(f"cannot read {self.display_uri}: {_short(error)}") from error
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema -----------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        for attempt in range(3):
+            try:
+                with self.write() as connection:
+                    self._check_or_create(connection)
+                return
+            except (IntegrityError, ProgrammingError, OperationalError, StoreUnavailableError) as error:
+                # Another process may be creating the same tables right now.
+                if attempt == 2 or "already exists" not in str(error) and "UNIQUE" not in str(error):
+                    if isinstance(error, StoreUnavailableError):
+                        raise
+                    raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
+                time.sleep(0.2)
+
+    def _check_or_create(self, connection: Connection) -> None:
+        inspector_tables = set(connection.dialect.get_table_names(connection))
+        if s.meta.name not in inspector_tables:
+            if inspector_tables & {"runs", "experiments"}:
+                raise StoreVersionError(
+                    f"{self.display_uri} has nbtrack-like tables but no schema version; "
+                    "point nbtrack at an empty database or a store it created"
+                )
+            s.metadata.create_all(connection)
+            connection.execute(s.meta.insert().values(key="schema_version", value=str(s.SCHEMA_VERSION)))
+            return
+        version = int(connection.execute(
+            select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar_one())
+        if version > s.SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.display_uri} was written by a newer nbtrack (schema v{version}; this one "
+                f"knows v{s.SCHEMA_VERSION}): upgrade with `pip install -U nbtrack`"
+            )
+        while version < s.SCHEMA_VERSION:
+            MIGRATIONS[version](connection)
+            version += 1
+            connection.execute(update(s.meta).where(s.meta.c.key == "schema_version").values(value=str(version)))
+
+    def schema_version(self) -> int:
+        with self.read() as connection:
+            return int(connection.execute(
+                select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar_one())
+
+    # --- writes -----------------------------------------------------------------
+
+    def _experiment_id(self, connection: Connection, name: str) -> int:
+        found = connection.execute(
+            select(s.experiments.c.experiment_id).where(s.experiments.c.name == name)).scalar()
+        if found is not None:
+            return found
+        statement = self._insert(s.experiments).values(name=name, created_time=time.time())
+        connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        return connection.execute(
+            select(s.experiments.c.experiment_id).where(s.experiments.c.name == name)).scalar_one()
+
+    def create_run(self, run_id: str, experiment: str, name: str, start_time: float,
+                   parent_run_id: str | None = None) -> None:
+        """Insert a RUNNING run."""
+        with self.write() as connection:
+            experiment_id = self._experiment_id(connection, experiment)
+            connection.execute(s.runs.insert().values(
+                run_id=run_id, experiment_id=experiment_id, name=name, status="RUNNING",
+                start_time=start_time, heartbeat_time=start_time, parent_run_id=parent_run_id,
+                notes="", deleted=False,
+            ))
+
+    def _insert(self, table):
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    def _upsert(self, connection: Connection, table, rows: list[dict], keys: list[str]) -> None:
+        if not rows:
+            return
+        statement = self._insert(table)
+        columns = [c for c in rows[0] if c not in keys]
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in columns})
+        connection.execute(statement, rows)
+
+    def write_batch(self, batch: Batch) -> None:
+        """Write a batch in one transaction."""
+        if not batch:
+            return
+        with self.write() as connection:
+            self._upsert(connection, s.params, [
+                dict(run_id=r, key=k, kind=kind, value=v, value_num=n) for r, k, kind, v, n in batch.params
+            ], ["run_id", "key"])
+            if batch.metrics:
+                connection.execute(s.metric_history.insert(), [
+                    dict(run_id=r, key=k, step=step, value=None if v != v else v, is_nan=v != v, timestamp=t)
+                    for r, k, step, v, t in batch.metrics
+                ])
+            self._upsert(connection, s.latest_metrics, [
+                dict(run_id=r, key=k, step=step, value=None if v != v else v, is_nan=v != v, timestamp=t)
+                for (r, k), (step, v, t) in batch.latest.items()
+            ], ["run_id", "key"])
+            self._upsert(connection, s.tags, [dict(run_id=r, key=k, value=v) for r, k, v in batch.tags],
+                         ["run_id", "key"])
+            self._upsert(connection, s.artifacts, batch.artifacts, ["run_id", "name"])
+            self._upsert(connection, s.datasets, batch.datasets, ["run_id", "name"])
+            if batch.documents:
+                self._write_documents(connection, batch.documents)
+            for run_id, text in batch.notes:
+                connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
+                    notes=func.coalesce(s.runs.c.notes, "") + text))
+            for run_id, moment in batch.heartbeats:
+                connection.execute(update(s.runs).where(
+                    s.runs.c.run_id == run_id, s.runs.c.status == "RUNNING").values(heartbeat_time=moment))
+            for run_id, status, end_time in batch.ends:
+                connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
+                    status=status, end_time=end_time, heartbeat_time=end_time))
+
+    def _write_documents(self, connection: Connection, documents: list[tuple]) -> None:
+        bodies: dict[str, str] = {}
+        links = []
+        for run_id, key, value in documents:
+            digest, body = document_body(value)
+            bodies[digest] = body
+            links.append(dict(run_id=run_id, key=key, sha256=digest))
+        statement = self._insert(s.documents).on_conflict_do_nothing(index_elements=["sha256"])
+        connection.execute(statement, [dict(sha256=d, body=b) for d, b in bodies.items()])
+        self._upsert(connection, s.run_documents, links, ["run_id", "key"])
+
+    # --- run lookup and edits --------------------------------------------------------
+
+    def resolve_run_id(self, run_id: str, connection: Connection | None = None) -> str:
+        """The full id of the run ``run_id`` names (a unique prefix is enough)."""
+        if not isinstance(run_id, str) or not run_id.strip():
+            raise RunNotFoundError(str(run_id))
+        run_id = run_id.strip()
+        if connection is None:
+            with self.read() as connection:
+                return self.resolve_run_id(run_id, connection)
+        exact = connection.execute(select(s.runs.c.run_id).where(s.runs.c.run_id == run_id)).scalar()
+        if exact:
+            return exact
+        pattern = run_id.replace("\\", "").replace("%", "").replace("_", "")
+        if pattern != run_id:
+            raise RunNotFoundError(run_id)
+        matches = list(connection.execute(
+            select(s.runs.c.run_id).where(s.runs.c.run_id.like(run_id + "%")).limit(6)).scalars())
+        if not matches:
+            raise RunNotFoundError(run_id)
+        if len(matches) > 1:
+            raise AmbiguousRunIdError(run_id, matches)
+        return matches[0]
+
+    def rename_run(self, run_id: str, name: str) -> None:
+        with self.write() as connection:
+            full = self.resolve_run_id(run_id, connection)
+            connection.execute(update(s.runs).where(s.runs.c.run_id == full).values(name=str(name)))
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        full = self.resolve_run_id(run_id)
+        self.write_batch(Batch(tags=[(full, k, v) for k, v in tags.items()]))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.write() as connection:
+            full = self.resolve_run_id(run_id, connection)
+            connection.execute(s.tags.delete().where(s.tags.c.run_id == full, s.tags.c.key == key))
+
+    def append_note(self, run_id: str, text: str) -> None:
+        full = self.resolve_run_id(run_id)
+        self.write_batch(Batch(notes=[(full, text)]))
+
+    def _set_deleted(self, run_id: str, deleted: bool) -> None:
+        with self.write() as connection:
+            full = self.resolve_run_id(run_id, connection)
+            connection.execute(update(s.runs).where(s.runs.c.run_id == full).values(deleted=deleted))
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete: hidden from queries until restored or removed by gc."""
+        self._set_deleted(run_id, True)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_deleted(run_id, False)
+
+    def rename_experiment(self, old: str, new: str) -> None:
+        with self.write() as connection:
+            found = connection.execute(
+                select(s.experiments.c.experiment_id).where(s.experiments.c.name == old)).scalar()
+            if found is None:
+                raise ExperimentNotFoundError(old)
+            taken = connection.execute(
+                select(s.experiments.c.experiment_id).where(s.experiments.c.name == new)).scalar()
+            if taken is not None:
+                raise ValueError(f"an experiment named {new!r} already exists; pick another name")
+            connection.execute(update(s.experiments).where(
+                s.experiments.c.experiment_id == found).values(name=new))
+
+    # --- liveness ---------------------------------------------------------------
+
+    def mark_stale_runs(self, force: bool = False) -> int:
+        """Mark RUNNING runs whose heartbeat stopped as KILLED (their data stays)."""
+        now = time.time()
+        if not force and now - self._last_stale_check < STALE_CHECK_INTERVAL:
+            return 0
+        self._last_stale_check = now
+        timeout = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT))
+        stale = (s.runs.c.status == "RUNNING") & (s.runs.c.heartbeat_time < now - timeout)
+        with self.read() as connection:
+            if connection.execute(select(s.runs.c.run_id).where(stale).limit(1)).first() is None:
+                return 0
+        with self.write() as connection:
+            result = connection.execute(update(s.runs).where(stale).values(
+                status="KILLED", end_time=s.runs.c.heartbeat_time))
+            return result.rowcount or 0
+
+    # --- garbage collection --------------------------------------------------------
+
+    def collect_garbage(self, grace_seconds: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
+        """Purge soft-deleted runs, then blobs that no remaining run references.
+
+        Blobs younger than ``grace_seconds`` are kept: a run may be about to reference them.
+        """
+        with self.read() as connection:
+            deleted = list(connection.execute(select(s.runs.c.run_id).where(s.runs.c.deleted)).scalars())
+        if deleted and not dry_run:
+            with self.write() as connection:
+                for table in (s.params, s.metric_history, s.latest_metrics, s.tags, s.artifacts,
+                              s.datasets, s.run_documents):
+                    connection.execute(table.delete().where(table.c.run_id.in_(deleted)))
+                connection.execute(s.runs.delete().where(s.runs.c.run_id.in_(deleted)))
+                used_documents = select(s.run_documents.c.sha256)
+                connection.execute(s.documents.delete().where(s.documents.c.sha256.not_in(used_documents)))
+        with self.read() as connection:
+            query = select(s.artifacts.c.sha256).distinct()
+            if dry_run and deleted:
+                query = query.where(s.artifacts.c.run_id.not_in(deleted))
+            referenced = set(connection.execute(query).scalars())
+        removed = freed = 0
+        cutoff = time.time() - grace_seconds
+        for sha, mtime in list(self.blobs.iter_blobs()):
+            if sha in referenced or mtime > cutoff:
+                continue
+            try:
+                freed += self.blobs.fs.size(self.blobs.path(sha)) or 0
+                if not dry_run:
+                    self.blobs.delete(sha)
+                removed += 1
+            except FileNotFoundError:
+                pass
+        return {"runs_purged": len(deleted), "blobs_removed": removed, "bytes_freed": int(freed)}
+
+
+def default_artifact_root(uri: str) -> str:
+    """``NBTRACK_ARTIFACTS``, else ``artifacts/`` beside a SQLite file, else ``./.nbtrack/artifacts``."""
+    configured = os.environ.get("NBTRACK_ARTIFACTS")
+    if configured:
+        return configured
+    if uri.startswith("sqlite") and "///" in uri:
+        path = uri.split("///", 1)[1]
+        if path and path != ":memory:":
+            return os.path.join(os.path.dirname(os.path.abspath(path)), "artifacts")
+    return os.path.join(os.getcwd(), ".nbtrack", "artifacts")
+
+
+def _pg_connect_args(uri: str) -> dict:
+    return {"connect_timeout": int(os.environ.get("NBTRACK_CONNECT_TIMEOUT", "5"))}
+
+
+def _short(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return text[0] if text else type(error).__name__
