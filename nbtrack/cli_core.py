@@ -1,0 +1,226 @@
+"""Core subcommands: ls, show, diff, export, gc, experiments."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import nbtrack
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    ls = subparsers.add_parser("ls", help="list runs as a table")
+    ls.add_argument("-e", "--experiment", action="append", help="experiment name (repeatable)")
+    ls.add_argument("--filter", "-f", help="filter, e.g. \"metrics.acc > 0.8 and params.model = 'rf'\"")
+    ls.add_argument("--sort", "-s", action="append", help="order, e.g. 'metrics.acc DESC' (repeatable)")
+    ls.add_argument("-n", "--max-results", type=int, default=50, help="rows to show (default 50; 0 for all)")
+    ls.add_argument("--all-columns", action="store_true", help="show every param, metric and tag column")
+    ls.set_defaults(func=cmd_ls)
+
+    show = subparsers.add_parser("show", help="everything recorded about one run")
+    show.add_argument("run", help="run id or unique prefix")
+    show.add_argument("--json", action="store_true", help="print as JSON")
+    show.set_defaults(func=cmd_show)
+
+    diff = subparsers.add_parser("diff", help="differences between two runs")
+    diff.add_argument("run_a")
+    diff.add_argument("run_b")
+    diff.add_argument("--source", action="store_true", help="unified diff of the two notebook snapshots")
+    diff.set_defaults(func=cmd_diff)
+
+    export = subparsers.add_parser("export", help="runs as CSV or JSON")
+    export.add_argument("-e", "--experiment", action="append")
+    export.add_argument("--filter", "-f")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
+
+    gc = subparsers.add_parser("gc", help="purge deleted runs and artifact blobs no run references")
+    gc.add_argument("--dry-run", action="store_true", help="only report what would be removed")
+    gc.add_argument("--grace", type=float, default=3600.0,
+                    help="keep blobs younger than this many seconds (default 3600)")
+    gc.set_defaults(func=cmd_gc)
+
+    experiments = subparsers.add_parser("experiments", help="list experiments with run counts")
+    experiments.set_defaults(func=cmd_experiments)
+
+
+def _time(value: Any) -> str:
+    if value is None or value != value:
+        return ""
+    if hasattr(value, "to_pydatetime"):
+        value = value.timestamp()
+    if isinstance(value, (int, float)):
+        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(seconds: Any) -> str:
+    if seconds is None or seconds != seconds:
+        return ""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _value(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    frame = nbtrack.runs(args.experiment, filter=args.filter, order_by=args.sort,
+                         max_results=args.max_results or None)
+    if frame.empty:
+        print("no runs" + (" match the filter" if args.filter else ""))
+        return 0
+    columns = [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))
+               and not c.startswith("tags.nbtrack.")]
+    if not args.all_columns:
+        varying = [c for c in columns if c.startswith("params.") and frame[c].astype(str).nunique() > 1]
+        metrics = [c for c in columns if c.startswith("metrics.")]
+        columns = (varying + metrics)[:8]
+    headers = ["run", "experiment", "name", "status", "started", "duration"] + columns
+    rows = [[r["run_id"][:8], _value(r["experiment"]), _value(r["name"]), r["status"], _time(r["start_time"]),
+             _duration(r["duration"])] + [_value(r[c]) for c in columns] for _, r in frame.iterrows()]
+    print(_table(headers, rows))
+    total = nbtrack.count_runs(args.experiment, filter=args.filter)
+    if total > len(frame):
+        print(f"({len(frame)} of {total} runs; -n 0 shows all)")
+    return 0
+
+
+def _section(title: str, mapping: dict) -> None:
+    if not mapping:
+        return
+    print(f"\n{title}:")
+    width = max(len(str(k)) for k in mapping)
+    for key, value in mapping.items():
+        print(f"  {str(key).ljust(width)}  {value}")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    run = nbtrack.get_run(args.run)
+    if args.json:
+        payload = run.to_dict()
+        payload["environment"] = run.environment
+        print(json.dumps(payload, indent=2, default=str))
+        return 0
+    print(f"run {run.run_id}  {run.name}")
+    print(f"experiment {run.experiment}  status {run.status}{'  (deleted)' if run.deleted else ''}")
+    print(f"started {_time(run.start_time)}  duration {_duration(run.duration)}")
+    if run.parent_run_id:
+        print(f"parent {run.parent_run_id}")
+    _section("params", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in run.params.items()})
+    _section("metrics", {k: f"{v:.6g}" for k, v in run.metrics.items()})
+    _section("tags", run.tags)
+    if run.notes.strip():
+        print("\nnotes:\n  " + run.notes.strip().replace("\n", "\n  "))
+    _section("datasets", {d["name"]: f"{d['fingerprint'][:12]} {d.get('shape', '')}" for d in run.datasets})
+    _section("artifacts", {a.name: f"{a.kind}, {a.size} bytes, {a.sha256[:12]}" for a in run.artifacts})
+    environment = run.environment
+    if environment:
+        git = environment.get("git") or {}
+        _section("environment", {
+            "python": (environment.get("python") or {}).get("version"),
+            "host": (environment.get("machine") or {}).get("hostname"),
+            "git": f"{(git.get('commit') or '')[:10]} {git.get('branch') or ''}"
+                   f"{' (uncommitted changes)' if git.get('dirty') else ''}" if git else "not a git repository",
+            "packages": len(environment.get("packages") or {}),
+        })
+    if run.error:
+        print("\nerror:\n" + run.error.get("traceback", run.error.get("message", "")).rstrip())
+    return 0
+
+
+def environment_differences(a: dict, b: dict) -> dict[str, tuple]:
+    """Differences between two environment documents worth showing."""
+    out: dict[str, tuple] = {}
+    pairs = {
+        "python": ((a.get("python") or {}).get("version"), (b.get("python") or {}).get("version")),
+        "hostname": ((a.get("machine") or {}).get("hostname"), (b.get("machine") or {}).get("hostname")),
+        "git commit": ((a.get("git") or {}).get("commit"), (b.get("git") or {}).get("commit")),
+        "git dirty": ((a.get("git") or {}).get("dirty"), (b.get("git") or {}).get("dirty")),
+    }
+    out.update({k: v for k, v in pairs.items() if v[0] != v[1]})
+    packages_a, packages_b = a.get("packages") or {}, b.get("packages") or {}
+    for name in sorted(set(packages_a) | set(packages_b)):
+        if packages_a.get(name) != packages_b.get(name):
+            out[f"package {name}"] = (packages_a.get(name), packages_b.get(name))
+    return out
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    if args.source:
+        print(nbtrack.diff(args.run_a, args.run_b), end="")
+        return 0
+    a, b = nbtrack.get_run(args.run_a), nbtrack.get_run(args.run_b)
+    print(f"--- {a.run_id[:8]} {a.name}\n+++ {b.run_id[:8]} {b.name}")
+    for title, left, right in (("params", a.params, b.params), ("metrics", a.metrics, b.metrics),
+                               ("tags", a.tags, b.tags)):
+        changed = {k: (left.get(k), right.get(k)) for k in sorted(set(left) | set(right))
+                   if left.get(k) != right.get(k) and not (k.startswith("nbtrack.") and title == "tags")}
+        _print_changes(title, changed)
+    _print_changes("environment", environment_differences(a.environment, b.environment))
+    return 0
+
+
+def _print_changes(title: str, changed: dict[str, tuple]) -> None:
+    if not changed:
+        print(f"\n{title}: identical")
+        return
+    print(f"\n{title}:")
+    width = max(len(k) for k in changed)
+    for key, (left, right) in changed.items():
+        print(f"  {key.ljust(width)}  {_value(left) or '(none)'}  ->  {_value(right) or '(none)'}")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    frame = nbtrack.runs(args.experiment, filter=args.filter)
+    if args.format == "csv":
+        text = frame.to_csv(index=False)
+    else:
+        text = frame.to_json(orient="records", date_format="iso", indent=2)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {len(frame)} runs to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    result = nbtrack.get_store().collect_garbage(grace_seconds=args.grace, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {result['runs_purged']} deleted runs and {result['blobs_removed']} unreferenced blobs "
+          f"({result['bytes_freed']} bytes)")
+    return 0
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    frame = nbtrack.experiments()
+    if frame.empty:
+        print("no experiments")
+        return 0
+    print(_table(["experiment", "runs", "last run"],
+                 [[r["experiment"], str(r["runs"]), _time(r["last_run"])] for _, r in frame.iterrows()]))
+    return 0
