@@ -54,17 +54,6 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
 
 def diff_lines(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b", context: int = 3) -> list[str]:
     """Unified-diff lines (changed hunks with ``context`` lines around them)."""
-    try:
-        from nbtrack.notebook.sourcediff import source_diff  # the notebook layer's diff, when present
-    except Exception:
-        source_diff = None
-    if source_diff is not None:
-        try:
-            result = source_diff(text_a, text_b)
-            if isinstance(result, str):
-                return result.splitlines()
-        except Exception:
-            pass
     return list(difflib.unified_diff(text_a.splitlines(), text_b.splitlines(), fromfile=label_a,
                                      tofile=label_b, n=context, lineterm=""))
 

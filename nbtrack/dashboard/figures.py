@@ -73,6 +73,15 @@ def _is_number(value: Any) -> bool:
         isinstance(value, float) and math.isnan(value))
 
 
+def _iso(moment: Any) -> str:
+    """ISO text of epoch seconds, a datetime or a pandas Timestamp (UTC when naive)."""
+    if isinstance(moment, (int, float)):
+        return _dt.datetime.fromtimestamp(float(moment), tz=_dt.timezone.utc).isoformat()
+    if hasattr(moment, "isoformat"):
+        return moment.isoformat()
+    return str(moment)
+
+
 def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[str, str] | None = None) -> go.Figure:
     """Metric history curves: one line per run of ``key`` against ``step`` or wall ``time``.
 
@@ -91,7 +100,7 @@ def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[st
         if x == "step":
             xs = [int(s) for s in part["step"].tolist()]
         else:
-            xs = [_dt.datetime.fromtimestamp(float(t), tz=_dt.timezone.utc).isoformat() for t in part["timestamp"].tolist()]
+            xs = [_iso(t) for t in part["timestamp"].tolist()]
         ys = [_plain(v) for v in part["value"].tolist()]
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines+markers" if len(xs) < 50 else "lines",

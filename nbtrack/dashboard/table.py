@@ -81,9 +81,7 @@ def format_time(value: Any) -> str:
         return ""
     if isinstance(value, (int, float)):
         moment = _dt.datetime.fromtimestamp(float(value), tz=_dt.timezone.utc)
-    elif hasattr(value, "to_pydatetime"):
-        moment = value.to_pydatetime()
-    elif isinstance(value, _dt.datetime):
+    elif hasattr(value, "strftime"):  # datetime or pandas Timestamp
         moment = value
     else:
         return str(value)

@@ -1,0 +1,417 @@
+"""The dashboard's state: what is asked for (traitlets the controls write) and what the
+store answered (the visible page, totals, best values, errors).
+
+``DashboardState`` needs no widget: tests drive it directly on a real store. Only the
+visible page is loaded (``runs(max_results=page_size, offset=...)``); column choices,
+totals and best values come from ``summarize_runs`` over every matching run, which is
+re-run only when the matching set may have changed (filter, experiments, statuses,
+refresh), not on sort or page changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from typing import Any, Iterator
+
+from traitlets import (
+    Bool,
+    Dict,
+    Float,
+    HasTraits,
+    Int,
+    List,
+    TraitError,
+    Unicode,
+    default,
+    observe,
+    validate,
+)
+
+from .columns import (
+    BASE_COLUMNS,
+    STATUSES,
+    available_columns,
+    combine_filters,
+    default_columns,
+    guess_direction,
+    kind_of,
+    order_clause,
+    run_ids_clause,
+    status_clause,
+)
+from .table import best_values
+
+MAX_PAGE_SIZE = 500
+MAX_PLOTTED_SELECTION = 200
+
+
+def _api() -> Any:
+    import nbtrack
+
+    return nbtrack
+
+
+class DashboardState(HasTraits):
+    """Query state of one dashboard and the answer for the visible page."""
+
+    # -- asked for --------------------------------------------------------------------
+    experiments = List(Unicode(), help="experiment names; empty means every experiment")
+    filter_text = Unicode("", help="a filter in the syntax of nbtrack.runs()")
+    statuses = List(Unicode(), help="statuses shown; all four by default")
+    include_deleted = Bool(False, help="also show deleted runs (to restore them)")
+    columns = List(Unicode(), help="params./metrics./tags. columns shown after the base columns")
+    columns_auto = Bool(True, help="columns follow the data: varying params and every metric")
+    sort_by = Unicode("start_time")
+    sort_desc = Bool(True)
+    page = Int(0)
+    page_size = Int(25)
+    selected = List(Unicode(), help="selected run ids (kept across pages and filters)")
+    detail_run_id = Unicode("", help="the run shown in the detail view")
+    directions = Dict(help="metric key -> 'max' or 'min', overriding the guess from its name")
+    auto_refresh = Bool(True, help="refresh every refresh_interval seconds while a shown run is RUNNING")
+    refresh_interval = Float(5.0)
+
+    # -- answered ---------------------------------------------------------------------
+    rows = List(help="the visible page: one dict per run, keys as in runs()")
+    total = Int(0, help="runs matching the filter")
+    available = List(Unicode(), help="every column the chooser offers")
+    best = Dict(help="'metrics.<k>' -> best value over every matching run")
+    running = Int(0, help="matching runs that are RUNNING")
+    filter_error = Unicode("", help="why the last filter was rejected (the table keeps its last good state)")
+    filter_error_position = Int(-1)
+    message = Unicode("", help="the outcome of the last action")
+    message_is_error = Bool(False)
+    version = Int(0, help="bumped after every successful reload")
+
+    def __init__(self, experiment: str | list[str] | None = None, filter: str | None = None,
+                 load: bool = True, **kwargs: Any) -> None:
+        self._lock = threading.RLock()
+        self._batch_depth = 0
+        self._pending: str | None = None  # None | "page" | "full"
+        self._loading = False
+        self._reset_page = False
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        self.frame: Any = None  # the visible page as a DataFrame
+        self.summary: Any = None
+        experiments = [experiment] if isinstance(experiment, str) else list(experiment or [])
+        with self.batch(load=False):
+            super().__init__(experiments=experiments, filter_text=filter or "", **kwargs)
+        if load:
+            self.reload(full=True)
+
+    # -- defaults and validation ------------------------------------------------------
+    @validate("statuses")
+    def _valid_statuses(self, proposal: Any) -> list[str]:
+        unknown = [s for s in proposal["value"] if s not in STATUSES]
+        if unknown:
+            raise TraitError(f"unknown status {unknown[0]!r}; choose from {', '.join(STATUSES)}")
+        return [s for s in STATUSES if s in proposal["value"]]
+
+    @default("statuses")
+    def _statuses_default(self) -> list[str]:
+        return list(STATUSES)
+
+    @validate("page_size")
+    def _valid_page_size(self, proposal: Any) -> int:
+        return max(1, min(MAX_PAGE_SIZE, int(proposal["value"])))
+
+    @validate("page")
+    def _valid_page(self, proposal: Any) -> int:
+        return max(0, min(int(proposal["value"]), self.page_count - 1))
+
+    @validate("sort_by")
+    def _valid_sort_by(self, proposal: Any) -> str:
+        column = proposal["value"]
+        if kind_of(column) == "attributes" and column not in BASE_COLUMNS + ("end_time", "experiment"):
+            raise TraitError(f"cannot sort by {column!r}: use a base column or params./metrics./tags.<key>")
+        return column
+
+    @validate("directions")
+    def _valid_directions(self, proposal: Any) -> dict:
+        for key, direction in proposal["value"].items():
+            if direction not in ("max", "min"):
+                raise TraitError(f"direction of {key!r} must be 'max' or 'min', not {direction!r}")
+        return {k[len("metrics."):] if k.startswith("metrics.") else k: v for k, v in proposal["value"].items()}
+
+    @validate("refresh_interval")
+    def _valid_interval(self, proposal: Any) -> float:
+        return max(0.5, float(proposal["value"]))
+
+    # -- derived ----------------------------------------------------------------------
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
+
+    @property
+    def experiment_arg(self) -> list[str] | None:
+        return list(self.experiments) or None
+
+    @property
+    def effective_filter(self) -> str | None:
+        return combine_filters(self.filter_text, status_clause(self.statuses))
+
+    @property
+    def shown_columns(self) -> list[str]:
+        return list(BASE_COLUMNS) + [c for c in self.columns if c not in BASE_COLUMNS]
+
+    def direction(self, metric: str) -> str:
+        """``"max"`` or ``"min"`` for a metric key or ``metrics.<key>`` column."""
+        key = metric[len("metrics."):] if metric.startswith("metrics.") else metric
+        return self.directions.get(key) or guess_direction(key)
+
+    # -- reloading --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self, load: bool = True) -> Iterator[None]:
+        """Change several traits with one reload at the end (none when ``load`` is False)."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                pending, self._pending = self._pending, None
+                if pending and load:
+                    self.reload(full=pending == "full")
+
+    def _request(self, level: str) -> None:
+        if self._loading:
+            return
+        if self._batch_depth:
+            if self._pending != "full":
+                self._pending = level
+            return
+        self.reload(full=level == "full")
+
+    @observe("experiments", "filter_text", "statuses", "include_deleted")
+    def _on_query(self, change: Any) -> None:
+        if not self._loading:
+            self._reset_page = True
+            self._request("full")
+
+    @observe("sort_by", "sort_desc", "page", "page_size")
+    def _on_page(self, change: Any) -> None:
+        if not self._loading:
+            self._request("page")
+
+    @observe("directions")
+    def _on_directions(self, change: Any) -> None:
+        if self.summary is not None:
+            self.best = best_values(self.summary.metrics, self.directions)
+            self.version += 1
+
+    @observe("columns_auto")
+    def _on_columns_auto(self, change: Any) -> None:
+        if change["new"] and self.summary is not None:
+            self.columns = default_columns(self.summary)
+
+    def _filter_failed(self, error: Any) -> None:
+        text = self.filter_text
+        combined = self.effective_filter or ""
+        position = getattr(error, "position", -1)
+        if combined != text.strip() and combined.startswith("("):
+            position -= 1  # the user's filter sits inside "(...) AND (status ...)"
+        position = max(0, min(position, len(text)))
+        message = getattr(error, "message", str(error))
+        self.filter_error_position = position
+        self.filter_error = f"{message} at position {position}:\n  {text}\n  {' ' * position}^"
+
+    def reload(self, full: bool = True) -> bool:
+        """Query the store: the summary (when ``full``) and the visible page.
+
+        Returns False, keeping the previous rows, when the filter is rejected or the store
+        fails; the reason is in ``filter_error`` or ``message``.
+        """
+        from nbtrack.errors import FilterSyntaxError
+
+        api = _api()
+        with self._lock:
+            self._loading = True
+            try:
+                flt = self.effective_filter
+                summary = self.summary
+                if full or summary is None:
+                    summary = api.summarize_runs(self.experiment_arg, flt)
+                    total = summary.count
+                    if self.include_deleted:
+                        total = api.count_runs(self.experiment_arg, flt, include_deleted=True)
+                else:
+                    total = self.total
+                pages = max(1, math.ceil(total / self.page_size))
+                page = 0 if self._reset_page else min(self.page, pages - 1)
+                frame = api.runs(self.experiment_arg, flt, order_by=order_clause(self.sort_by, self.sort_desc),
+                                 max_results=self.page_size, offset=page * self.page_size,
+                                 include_deleted=self.include_deleted)
+            except FilterSyntaxError as error:
+                self._filter_failed(error)
+                return False
+            except Exception as error:  # the store failed: say so, keep the last good page
+                self.message, self.message_is_error = f"could not load runs: {type(error).__name__}: {error}", True
+                return False
+            finally:
+                self._loading = False
+            self._loading = True
+            try:
+                self.filter_error, self.filter_error_position = "", -1
+                self._reset_page = False
+                self.summary, self.frame = summary, frame
+                self.total = total
+                self.page = page
+                self.available = available_columns(summary)
+                self.best = best_values(summary.metrics, self.directions)
+                self.running = int(summary.statuses.get("RUNNING", 0))
+                if self.columns_auto:
+                    self.columns = default_columns(summary)
+                self.rows = frame.to_dict("records")
+                self.version += 1
+            finally:
+                self._loading = False
+        self._schedule_refresh()
+        return True
+
+    def refresh(self) -> bool:
+        """Reload everything (the refresh button)."""
+        return self.reload(full=True)
+
+    # -- sorting, paging, selection -----------------------------------------------------
+    def default_descending(self, column: str) -> bool:
+        """First click on a header: metrics best-first, start time newest-first, others ascending."""
+        if kind_of(column) == "metrics":
+            return self.direction(column) == "max"
+        return column in ("start_time", "end_time", "duration")
+
+    def sort_on(self, column: str) -> None:
+        """What a click on a column header does: sort by it, or flip the direction if it already is."""
+        with self.batch():
+            if column == self.sort_by:
+                self.sort_desc = not self.sort_desc
+            else:
+                self.sort_by = column
+                self.sort_desc = self.default_descending(column)
+            self.page = 0
+
+    def next_page(self) -> None:
+        self.page = min(self.page + 1, self.page_count - 1)
+
+    def previous_page(self) -> None:
+        self.page = max(self.page - 1, 0)
+
+    def set_selected(self, run_id: str, on: bool) -> None:
+        """Select or unselect one run."""
+        current = list(self.selected)
+        if on and run_id not in current:
+            self.selected = current + [run_id]
+        elif not on and run_id in current:
+            self.selected = [r for r in current if r != run_id]
+
+    # -- data for the plots and views -----------------------------------------------------
+    def plot_frame(self) -> Any:
+        """Runs to plot: the selected ones (from any page), else the visible page."""
+        if self.selected:
+            ids = list(self.selected)[:MAX_PLOTTED_SELECTION]
+            frame = _api().runs(None, run_ids_clause(ids), include_deleted=True)
+            order = {run_id: i for i, run_id in enumerate(ids)}
+            return frame.iloc[sorted(range(len(frame)), key=lambda i: order.get(frame["run_id"].iloc[i], 0))]
+        if self.frame is None:
+            import pandas as pd
+
+            return pd.DataFrame({"run_id": [], "name": []})
+        return self.frame
+
+    def metric_keys(self) -> list[str]:
+        return sorted((self.summary.metrics if self.summary else {}) or {})
+
+    def param_keys(self) -> list[str]:
+        return sorted((self.summary.params if self.summary else {}) or {})
+
+    # -- actions ----------------------------------------------------------------------------
+    def _act(self, done: str, call: Any, *args: Any) -> bool:
+        try:
+            call(*args)
+        except Exception as error:  # shown inline; the dashboard keeps working
+            self.message, self.message_is_error = f"{type(error).__name__}: {error}", True
+            return False
+        self.message, self.message_is_error = done, False
+        self.reload(full=True)
+        return True
+
+    def tag(self, run_id: str, text: str) -> bool:
+        """Set tags from ``"key=value, key2=value2"``."""
+        tags = {}
+        for part in [p.strip() for p in text.split(",") if p.strip()]:
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                self.message, self.message_is_error = f"tags are key=value pairs separated by commas, not {part!r}", True
+                return False
+            tags[key.strip()] = value.strip()
+        if not tags:
+            self.message, self.message_is_error = "type tags as key=value", True
+            return False
+        return self._act(f"tagged {run_id[:8]} with {', '.join(tags)}", _api().tag_run, run_id, tags)
+
+    def rename(self, run_id: str, name: str) -> bool:
+        if not name.strip():
+            self.message, self.message_is_error = "a run name cannot be empty", True
+            return False
+        return self._act(f"renamed {run_id[:8]} to {name.strip()!r}", _api().rename_run, run_id, name.strip())
+
+    def note(self, run_id: str, text: str) -> bool:
+        if not text.strip():
+            self.message, self.message_is_error = "the note is empty", True
+            return False
+        return self._act(f"added a note to {run_id[:8]}", _api().note_run, run_id, text)
+
+    def delete(self, run_id: str) -> bool:
+        ok = self._act(f"deleted {run_id[:8]} (restore it with 'show deleted')", _api().delete_run, run_id)
+        if ok and run_id in self.selected:
+            self.selected = [r for r in self.selected if r != run_id]
+        return ok
+
+    def restore(self, run_id: str) -> bool:
+        return self._act(f"restored {run_id[:8]}", _api().restore_run, run_id)
+
+    def checkout(self, run_id: str, path: str | None = None) -> bool:
+        """Rebuild the run's notebook next to the current one (the notebook layer's checkout)."""
+        try:
+            from nbtrack.notebook.checkout import checkout
+        except Exception as error:
+            self.message, self.message_is_error = f"checkout is not available: {error}", True
+            return False
+        try:
+            written = checkout(run_id, path or None)
+        except Exception as error:
+            self.message, self.message_is_error = f"{type(error).__name__}: {error}", True
+            return False
+        self.message, self.message_is_error = f"checked out {run_id[:8]} to {written}", False
+        return True
+
+    # -- auto-refresh -------------------------------------------------------------------------
+    @property
+    def auto_refreshing(self) -> bool:
+        return self._timer is not None and self._timer.is_alive()
+
+    @observe("auto_refresh")
+    def _on_auto_refresh(self, change: Any) -> None:
+        self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        if not (self.auto_refresh and self.running > 0) or self.auto_refreshing or self._stop.is_set():
+            return
+        self._timer = threading.Thread(target=self._refresh_loop, name="nbtrack-dashboard-refresh", daemon=True)
+        self._timer.start()
+
+    def _refresh_loop(self) -> None:
+        while not self._stop.wait(self.refresh_interval):
+            if not (self.auto_refresh and self.running > 0):
+                break
+            try:
+                self.reload(full=True)
+            except Exception:  # a failed refresh is retried next time
+                pass
+        self._timer = None
+
+    def close(self) -> None:
+        """Stop auto-refreshing."""
+        self._stop.set()
