@@ -78,7 +78,7 @@ class RunTableView(w.VBox):
                         self.selection_label, self.clear_button], layout=w.Layout(align_items="center"))
         pager.add_class("nbtrack-pager")
         super().__init__([self.header, self.body, self.empty, pager],
-                         layout=w.Layout(overflow_x="auto", margin="0"))
+                         layout=w.Layout(overflow="auto", margin="0"))
         self.add_class("nbtrack-table")
         state.observe(self._guard(lambda _c: self.render()), ["version", "columns"])
         state.observe(self._guard(lambda _c: self.render_selection()), "selected")

@@ -1,0 +1,323 @@
+"""DashboardState and the Dashboard widget driven through their Python state on a real SQLite store."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+import nbtrack
+from nbtrack.dashboard.state import DashboardState
+from nbtrack.dashboard.widget import Dashboard, dashboard
+
+from dashboard_helpers import EVIL, SNAPSHOT, make_runs
+
+
+def names(state) -> list[str]:
+    return [row["name"] for row in state.rows]
+
+
+def test_dashboard_opens_on_the_newest_runs(runs12):
+    board = dashboard("exp")
+    assert isinstance(board, Dashboard)
+    assert board.state.total == 12
+    assert names(board.state)[:3] == ["run-11", "run-10", "run-09"]
+    assert board.table.visible_run_ids() == [r["run_id"] for r in board.state.rows]
+    assert "12 runs" in board.table.page_label.value
+    board.close()
+
+
+def test_default_columns_are_varying_params_and_all_metrics(runs12):
+    state = DashboardState("exp")
+    assert state.columns == ["params.lr", "params.model", "metrics.acc", "metrics.val_loss"]
+    assert "params.seed" in state.available and "tags.stage" in state.available
+
+
+def test_setting_the_filter_changes_the_rows(runs12):
+    board = dashboard("exp")
+    board.filter_box.value = "params.model = 'rf' and metrics.acc > 0.65"
+    assert board.state.filter_error == ""
+    assert names(board.state) == ["run-10", "run-08", "run-06"]
+    assert board.state.total == 3
+    rendered = [slot.cells.value for slot in board.table.rows if slot.run_id]
+    assert len(rendered) == 3 and all('data-column="params.lr"' in html for html in rendered)
+    # model no longer varies across the shown runs, so it is no longer a default column
+    assert "params.model" not in board.state.columns and "params.lr" in board.state.columns
+
+
+def test_a_bad_filter_shows_its_error_and_keeps_the_rows(runs12):
+    board = dashboard("exp", filter="params.model = 'lin'")
+    before = list(board.state.rows)
+    bad = "params.model = 'lin' and metrics.acc >> 2"
+    board.filter_box.value = bad
+    position = bad.index(">>") + 1  # the second '>' is where a value was expected
+    assert board.state.rows == before and board.state.total == 6
+    assert board.state.filter_error_position == position
+    assert f"at position {position}" in board.filter_error.value
+    caret_line = board.state.filter_error.splitlines()[-1]
+    assert caret_line.index("^") - 2 == position
+    # the status filter wraps the user's filter; the position still points into the user's text
+    board.status_buttons["FAILED"].value = False
+    assert board.state.filter_error_position == position
+    board.filter_box.value = "params.model = 'lin'"
+    assert board.state.filter_error == "" and board.filter_error.value == ""
+
+
+def test_clicking_a_header_sorts_both_ways(runs12):
+    board = dashboard("exp")
+    board.table.header_buttons["metrics.val_loss"].click()  # lower is better: best first = ascending
+    assert board.state.sort_by == "metrics.val_loss" and not board.state.sort_desc
+    assert names(board.state)[0] == "run-11"
+    assert board.table.header_buttons["metrics.val_loss"].description == "val_loss ▲"
+    board.table.header_buttons["metrics.val_loss"].click()
+    assert board.state.sort_desc and names(board.state)[0] == "run-00"
+    board.table.header_buttons["name"].click()
+    assert names(board.state)[:2] == ["run-00", "run-01"]
+    board.table.header_buttons["params.lr"].click()
+    assert {row["params.lr"] for row in board.state.rows[:4]} == {0.001}
+
+
+def test_paging_shows_one_page_at_a_time(store):
+    make_runs(30)
+    board = dashboard("exp")
+    board.table.page_size.value = 10
+    assert len(board.state.rows) == 10 and board.state.page_count == 3
+    assert board.table.prev_button.disabled
+    first = board.table.visible_run_ids()
+    board.table.next_button.click()
+    assert board.state.page == 1 and not set(first) & set(board.table.visible_run_ids())
+    board.table.next_button.click()
+    assert board.table.next_button.disabled and "page 3 of 3" in board.table.page_label.value
+    board.filter_box.value = "params.model = 'rf'"
+    assert board.state.page == 0  # a new filter starts at the first page
+
+
+def test_selecting_runs_changes_the_plotted_traces(runs12):
+    board = dashboard("exp")
+    ids = board.table.visible_run_ids()
+    assert board.plots.plotted_run_ids() == ids  # nothing selected: the page
+    board.table.row_for(ids[3]).check.value = True
+    board.table.row_for(ids[5]).check.value = True
+    assert board.state.selected == [ids[3], ids[5]]
+    assert board.plots.plotted_run_ids() == [ids[3], ids[5]]
+    bundle = board.plots.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+    assert [t["customdata"][0] for t in bundle["data"]] == [ids[3], ids[5]]
+    assert all(len(t["x"]) == 3 for t in bundle["data"])
+    board.plots.kind.value = "bar"
+    assert board.plots.figure.data[0].type == "bar" and list(board.plots.figure.data[0].customdata) == [ids[3], ids[5]]
+    board.table.row_for(ids[3]).check.value = False
+    assert board.plots.plotted_run_ids() == [ids[5]]
+    board.table.clear_button.click()
+    assert board.plots.plotted_run_ids() == ids
+
+
+def test_selection_survives_paging_and_plots_other_pages(store):
+    make_runs(30)
+    board = dashboard("exp")
+    board.table.page_size.value = 10
+    first = board.table.visible_run_ids()[0]
+    board.table.row_for(first).check.value = True
+    board.table.next_button.click()
+    assert not any(slot.check.value for slot in board.table.rows if slot.run_id)
+    board.table.row_for(board.table.visible_run_ids()[0]).check.value = True
+    assert len(board.state.selected) == 2 and board.plots.plotted_run_ids()[0] == first
+    board.table.prev_button.click()
+    assert board.table.row_for(first).check.value
+
+
+def test_scatter_and_parallel_plots(runs12):
+    board = dashboard("exp")
+    board.plots.kind.value = "scatter"
+    board.plots.scatter_x.value, board.plots.scatter_y.value = "params.lr", "metrics.acc"
+    board.plots.scatter_color.value = "params.model"
+    assert sorted(t.name for t in board.plots.figure.data) == ["lin", "rf"]
+    board.plots.kind.value = "parallel"
+    assert [d.label for d in board.plots.figure.data[0].dimensions] == ["lr", "model", "acc"]
+    board.plots.x_axis.value = "time"
+    board.plots.kind.value = "history"
+    assert str(board.plots.figure.data[0].x[0]).startswith("20")
+
+
+def test_best_values_are_highlighted_per_direction(runs12):
+    board = dashboard("exp")
+    html = "".join(slot.cells.value for slot in board.table.rows if slot.run_id)
+    best = re.findall(r'data-column="(metrics\.\w+)"[^>]*><span class="nbtrack-best"', html)
+    assert sorted(best) == ["metrics.acc", "metrics.val_loss"]  # both on run-11
+    assert board.table.rows[0].cells.value.count("nbtrack-best") == 2
+    board.state.directions = {"val_loss": "max"}
+    assert board.table.rows[0].cells.value.count("nbtrack-best") == 1
+    assert board.state.best["metrics.val_loss"] == pytest.approx(0.98)  # run-00 ends at 0.98
+
+
+def test_status_filter_and_colours(store):
+    make_runs(3)
+    failed = nbtrack.track("exp", name="broken")
+    failed.fail(RuntimeError("boom"))
+    board = dashboard("exp")
+    assert "background:#d62728" in board.table.rows[0].cells.value
+    board.status_buttons["FINISHED"].value = False
+    assert names(board.state) == ["broken"]
+    board.status_buttons["FINISHED"].value = True
+    board.status_buttons["FAILED"].value = False
+    assert "broken" not in names(board.state) and board.state.total == 3
+
+
+def test_column_chooser(runs12):
+    board = dashboard("exp")
+    board.column_chooser.value = ("params.seed", "tags.stage")
+    assert board.state.columns == ["params.seed", "tags.stage"] and not board.state.columns_auto
+    assert list(board.table.header_buttons) == ["run_id", "name", "status", "start_time", "duration",
+                                                "params.seed", "tags.stage"]
+    assert 'data-column="tags.stage"' in board.table.rows[0].cells.value
+    board.columns_default.click()
+    assert board.state.columns_auto and "metrics.acc" in board.table.header_buttons
+
+
+def test_experiment_picker_takes_several(store):
+    make_runs(2, "alpha")
+    make_runs(3, "beta")
+    make_runs(4, "gamma")
+    board = dashboard()
+    assert board.state.total == 9 and set(board.experiment_picker.options) == {"alpha", "beta", "gamma"}
+    board.experiment_picker.value = ("alpha", "gamma")
+    assert board.state.total == 6 and {r["experiment"] for r in board.state.rows} == {"alpha", "gamma"}
+
+
+def test_everything_from_a_run_is_escaped(store):
+    with nbtrack.track("exp", name=EVIL, params={"model": EVIL}, tags={"who": EVIL}, notes=EVIL) as run:
+        nbtrack.log_metric("acc", 0.5)
+        nbtrack.log_artifact(SNAPSHOT.replace("fit", EVIL), name="notebook.py")
+    with nbtrack.track("exp", name="plain", params={"model": "rf"}) as other:
+        nbtrack.log_metric("acc", 0.7)
+    board = dashboard("exp")
+    board.column_chooser.value = ("params.model", "tags.who", "metrics.acc")
+    html = "".join(slot.cells.value for slot in board.table.rows) + board.table.rows[0].cells.value
+    board.table.row_for(run.run_id).open.click()
+    html += board.detail.html.value
+    board.table.row_for(run.run_id).check.value = True
+    board.table.row_for(other.run_id).check.value = True
+    html += board.compare.table.value
+    for fragment in re.findall(r"<[^>]*>", html):
+        assert not fragment.lower().startswith("<img"), fragment
+    assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 5
+    plotted = str(board.plots.output.outputs[0]["data"])
+    assert EVIL not in plotted and "&lt;img src=x onerror=alert(1)&gt;" in plotted
+
+
+def test_run_detail_shows_everything_and_highlights_the_tracked_cell(store, tmp_path):
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+    with nbtrack.track("exp", name="detailed", params={"lr": 0.1}, tags={"stage": "prod"}) as run:
+        nbtrack.log_metric("acc", 0.9)
+        nbtrack.log_note("tried a smaller lr")
+        nbtrack.log_artifact(png, name="plots/curve.png")
+        nbtrack.log_artifact(SNAPSHOT.format(lr=0.1), name="notebook.py")
+        import plotly.graph_objects as go
+        nbtrack.log_artifact(go.Figure(go.Bar(y=[1, 2])), name="bars.plotly.json")
+        run.set_document("notebook", {"cell_index": 1, "cell_id": "c2"})
+        run.set_document("hidden_state", {"undefined_names": ["df_old"], "stale": True})
+    board = dashboard("exp")
+    board.table.row_for(run.run_id).open.click()
+    assert board.tabs.selected_index == 1
+    html = board.detail.html.value
+    assert "tried a smaller lr" in html and "stage" in html and "prod" in html
+    assert 'src="data:image/png;base64,' in html
+    assert "df_old" in html
+    tracked = re.findall(r'<pre class="tracked" data-cell-index="(\d+)" data-tracked="true">([^<]*)', html)
+    assert len(tracked) == 1 and tracked[0][0] == "1" and "fit(lr=0.1)" in tracked[0][1]
+    figures = board.detail.figures.outputs
+    assert len(figures) == 1 and figures[0]["data"]["application/vnd.plotly.v1+json"]["data"][0]["type"] == "bar"
+
+
+def test_compare_two_runs_side_by_side_with_a_notebook_diff(store):
+    records = []
+    for lr in (0.1, 0.01):
+        with nbtrack.track("exp", name=f"lr={lr}", params={"lr": lr, "seed": 1}) as run:
+            nbtrack.log_metric("val_loss", lr * 3)
+            nbtrack.log_artifact(SNAPSHOT.format(lr=lr), name="notebook.py")
+        records.append(run.run_id)
+    board = dashboard("exp")
+    for run_id in records:
+        board.table.row_for(run_id).check.value = True
+    table = board.compare.table.value
+    assert '<tr class="nbtrack-differs" data-key="params.lr">' in table
+    assert '<tr data-key="params.seed">' in table
+    assert '<span class="nbtrack-best">0.03</span>' in table  # lower val_loss wins
+    diff = board.compare.diff.value
+    assert '<div class="del">-fit(lr=0.1)</div>' in diff and '<div class="add">+fit(lr=0.01)</div>' in diff
+    assert "kernelspec" not in diff  # only changed hunks with their context
+
+
+def test_actions_tag_rename_note_delete_restore(runs12):
+    board = dashboard("exp")
+    run_id = board.table.visible_run_ids()[0]
+    board.table.row_for(run_id).open.click()
+    board.detail.tag_text.value = "reviewed=yes, owner=ana"
+    board.detail.tag_button.click()
+    assert nbtrack.get_run(run_id).tags["owner"] == "ana" and not board.state.message_is_error
+    board.detail.name_text.value = "best-so-far"
+    board.detail.rename_button.click()
+    assert nbtrack.get_run(run_id).name == "best-so-far" and names(board.state)[0] == "best-so-far"
+    board.detail.note_text.value = "ship it"
+    board.detail.note_button.click()
+    assert "ship it" in nbtrack.get_run(run_id).notes and "ship it" in board.detail.html.value
+    board.detail.delete_button.click()
+    assert run_id not in board.table.visible_run_ids() and board.state.total == 11
+    board.show_deleted.value = True
+    assert run_id in board.table.visible_run_ids()
+    board.detail.restore_button.click()
+    board.show_deleted.value = False
+    assert run_id in board.table.visible_run_ids() and board.state.total == 12
+
+
+def test_action_errors_show_inline_and_the_widget_keeps_working(runs12):
+    board = dashboard("exp")
+    run_id = board.table.visible_run_ids()[0]
+    board.table.row_for(run_id).open.click()
+    board.detail.tag_text.value = "no equals sign"
+    board.detail.tag_button.click()
+    assert board.state.message_is_error and "key=value" in board.message.value
+    board.state.detail_run_id = "ffffffffffff"  # a run that does not exist
+    assert "RunNotFoundError" in board.detail.html.value
+    board.detail.rename_button.click()  # acting on it fails inline, not with an exception
+    board.detail.name_text.value = "x"
+    board.detail.rename_button.click()
+    assert board.state.message_is_error and "RunNotFoundError" in board.message.value
+    board.detail.checkout_button.click()
+    assert board.state.message_is_error
+    board.filter_box.value = "params.model = 'rf'"
+    assert board.state.total == 6
+
+
+def test_auto_refresh_while_a_run_is_running(store):
+    make_runs(2)
+    live = nbtrack.track("exp", name="live")
+    nbtrack.log_metric("acc", 0.1)
+    board = dashboard("exp")
+    board.state.refresh_interval = 0.5
+    try:
+        assert board.state.running == 1 and board.state.auto_refreshing
+        assert "1 running" in board.status_line.value
+        nbtrack.log_metric("acc", 0.99)
+        live.end()
+        deadline = time.time() + 10
+        while time.time() < deadline and board.state.running:
+            time.sleep(0.1)
+        assert board.state.running == 0
+        assert [r["status"] for r in board.state.rows if r["name"] == "live"] == ["FINISHED"]
+        assert "0.99" in board.table.row_for(live.run_id).cells.value
+        deadline = time.time() + 5
+        while time.time() < deadline and board.state.auto_refreshing:
+            time.sleep(0.1)
+        assert not board.state.auto_refreshing
+    finally:
+        board.close()
+
+
+def test_refresh_button_picks_up_new_runs(runs12):
+    board = dashboard("exp")
+    make_runs(1, "exp")
+    assert board.state.total == 12
+    board.refresh_button.click()
+    assert board.state.total == 13
