@@ -9,6 +9,7 @@ the writes are retried on later ticks: the user's code keeps running.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401  - imported at exit it fails ("can't register atexit")
 import os
 import sys
 import threading
@@ -56,7 +57,13 @@ class Flusher:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self.reporter = StoreProblemReporter()
-        atexit.register(self.at_exit)
+        # threading's exit hooks run before the interpreter starts shutting down (imports and
+        # new threads still work there); plain atexit is the fallback.
+        register = getattr(threading, "_register_atexit", None)
+        try:
+            register(self.at_exit) if register else atexit.register(self.at_exit)
+        except Exception:
+            atexit.register(self.at_exit)
 
     def add(self, run: "Run") -> None:
         with self._lock:

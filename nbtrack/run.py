@@ -333,6 +333,10 @@ class Run:
         from .environment import capture_environment
 
         def capture() -> None:
+            try:  # open the store early too: importing SQLAlchemy at interpreter exit fails
+                config.store_for(self.store_uri)
+            except Exception:
+                pass  # reported by the first flush
             try:
                 self.set_document("environment", capture_environment())
             except Exception as error:  # never let environment capture break a run
