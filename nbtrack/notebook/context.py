@@ -1,0 +1,110 @@
+"""Where a run's code comes from, for runs not started by ``%%track``.
+
+The core calls :func:`capture_source_context` when a run starts (guarded). It records:
+
+- in a notebook kernel: the notebook snapshot (``notebook`` document, ``notebook.py``
+  artifact), the kernel's history and the ``nbtrack.notebook`` / ``nbtrack.cell`` tags;
+- in the IPython terminal: the session history (``history`` document);
+- in a script: its path and source (``script`` document, ``source/<file>`` artifact).
+
+``nbtrack.source`` is set to ``notebook``, ``ipython`` or ``script``. ``%%track`` records
+all this itself, so the call is a no-op while ``%%track`` starts its run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from typing import Any, Iterator
+
+_local = threading.local()
+MAX_SCRIPT_BYTES = 5_000_000
+
+
+@contextlib.contextmanager
+def suppressed() -> Iterator[None]:
+    """While active (in this thread), :func:`capture_source_context` does nothing."""
+    depth = getattr(_local, "depth", 0)
+    _local.depth = depth + 1
+    try:
+        yield
+    finally:
+        _local.depth = depth
+
+
+def _shell() -> Any | None:
+    if "IPython" not in sys.modules:
+        return None
+    try:
+        from IPython import get_ipython
+
+        return get_ipython()
+    except Exception:
+        return None
+
+
+def _history_document(shell: Any) -> dict[str, Any]:
+    from . import extension
+
+    tracker = extension.current_tracker()
+    if tracker is not None and tracker.shell is shell:
+        return tracker.history.document()
+    raw = shell.history_manager.input_hist_raw
+    return {"executions": [{"execution_count": n, "source": raw[n], "cell_id": None, "failed": False}
+                           for n in range(1, len(raw))]}
+
+
+def _notebook(run: Any, shell: Any) -> None:
+    from . import extension, frontend_link
+    from .snapshot import ARTIFACT, take_snapshot
+
+    tracker = extension.current_tracker()
+    current = tracker.history.current if tracker is not None and tracker.shell is shell else None
+    cell_id = current.cell_id if current is not None else None
+    raw_cell = current.raw_cell if current is not None else ""
+    live = frontend_link.live_notebook(cell_id) if cell_id else None
+    snapshot = take_snapshot(cell_id, raw_cell, shell.user_ns, live)
+    tags = {"nbtrack.source": "notebook"}
+    if snapshot.path:
+        tags["nbtrack.notebook"] = snapshot.path
+    if snapshot.cell_id:
+        tags["nbtrack.cell"] = snapshot.cell_id
+    run.set_tags(tags)
+    artifact = run.log_artifact(snapshot.text, name=ARTIFACT) if snapshot.text is not None else None
+    run.set_document("notebook", snapshot.document(artifact))
+    run.set_document("history", _history_document(shell))
+
+
+def _script(run: Any) -> None:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    document: dict[str, Any] = {"path": None, "argv": list(sys.argv[:1]), "artifact": None}
+    if isinstance(path, str) and os.path.isfile(path):
+        path = os.path.abspath(path)
+        document["path"] = path
+        if os.path.getsize(path) <= MAX_SCRIPT_BYTES:
+            document["artifact"] = run.log_artifact(path, name=f"source/{os.path.basename(path)}")
+    run.set_tags({"nbtrack.source": "script"})
+    run.set_document("script", document)
+
+
+def capture_source_context(run: Any) -> None:
+    """Record where ``run``'s code comes from (see the module docstring). Never raises."""
+    if getattr(_local, "depth", 0):
+        return
+    try:
+        shell = _shell()
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            _notebook(run, shell)
+        elif shell is not None:
+            run.set_tags({"nbtrack.source": "ipython"})
+            run.set_document("history", _history_document(shell))
+        else:
+            _script(run)
+    except Exception as problem:  # the run goes on without its source context
+        try:
+            run.set_document("source_context_error", {"error": f"{type(problem).__name__}: {problem}"})
+        except Exception:
+            pass

@@ -1,0 +1,42 @@
+"""Run a cell body in the user's namespace the way IPython runs a cell.
+
+The body goes through IPython's input transformers (``!ls``, ``%time`` work), is compiled
+under the cell's own name (tracebacks read ``Cell In[N], line k`` with the cell's line
+numbers) and runs with the shell's usual interactivity, so the last expression is shown as
+``Out[N]``. Exceptions are shown by IPython as the normal traceback and returned.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+
+def compile_body(shell: Any, body: str, raw_cell: str, header_lines: int = 1) -> tuple[ast.Module, str]:
+    """Transform and parse ``body``; raises SyntaxError (and what IPython's transformers raise)."""
+    transformed = "\n" * header_lines + shell.transform_cell(body)
+    name = shell.compile.cache(transformed, shell.execution_count, raw_code=raw_cell)
+    tree = shell.compile.ast_parse(transformed, filename=name)
+    return shell.transform_ast(tree), name
+
+
+def run_body(shell: Any, tree: ast.Module, name: str) -> BaseException | None:
+    """Execute the parsed cell; IPython shows any traceback; returns the exception or None."""
+    from IPython.core.async_helpers import _pseudo_sync_runner
+    from IPython.core.interactiveshell import ExecutionResult
+
+    result = ExecutionResult(None)
+    _pseudo_sync_runner(shell.run_ast_nodes(tree.body, name, interactivity=shell.ast_node_interactivity,
+                                            compiler=shell.compile, result=result))
+    return result.error_in_exec
+
+
+def mark_cell_failed(shell: Any, error: BaseException) -> bool:
+    """Make the cell being executed end in error (so "Run All" stops) without showing the
+    traceback again. Returns False when no cell is being executed (a direct call)."""
+    outer = getattr(shell.displayhook, "exec_result", None)
+    if outer is None:
+        return False
+    if outer.error_in_exec is None:
+        outer.error_in_exec = error
+    return True

@@ -1,0 +1,62 @@
+"""``%load_ext nbtrack`` / ``%unload_ext nbtrack`` (called from ``nbtrack/__init__.py``)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from . import frontend_link
+from .magics import TrackMagics
+from .tracker import CellTracker
+
+_loaded: dict[int, tuple[TrackMagics, CellTracker]] = {}
+
+
+def current_tracker() -> CellTracker | None:
+    """The tracker of the (single) shell nbtrack is loaded in, if any."""
+    for _, tracker in _loaded.values():
+        return tracker
+    return None
+
+
+def _warm_up() -> None:
+    """Import what the first tracked cell needs, off the user's critical path."""
+    try:
+        import jupytext  # noqa: F401
+        import nbformat  # noqa: F401
+
+        import nbtrack.run  # noqa: F401
+    except Exception:
+        pass
+
+
+def load(ip: Any) -> None:
+    """Register ``%%track`` and ``%nbtrack`` and, when present, the JupyterLab channel."""
+    if id(ip) in _loaded:
+        return
+    tracker = CellTracker(ip)
+    tracker.start()
+    magics = TrackMagics(ip, tracker)
+    ip.register_magics(magics)
+    _loaded[id(ip)] = (magics, tracker)
+    frontend_link.register(ip)
+    threading.Thread(target=_warm_up, name="nbtrack-warm-up", daemon=True).start()
+
+
+def unload(ip: Any) -> None:
+    """Remove the magics, the hooks, the settings object and the channel."""
+    entry = _loaded.pop(id(ip), None)
+    if entry is None:
+        return
+    magics, tracker = entry
+    tracker.stop()
+    manager = ip.magics_manager
+    for kind, name in (("cell", "track"), ("line", "nbtrack")):
+        function = manager.magics[kind].get(name)
+        if getattr(function, "__self__", None) is magics:
+            del manager.magics[kind][name]
+    if manager.registry.get(type(magics).__name__) is magics:
+        del manager.registry[type(magics).__name__]
+    if magics in ip.configurables:
+        ip.configurables.remove(magics)
+    frontend_link.unregister(ip)

@@ -1,0 +1,79 @@
+"""The kernel's execution history: every stored code cell executed since the kernel started.
+
+IPython keeps the sources (``history_manager.input_hist_raw``, indexed by execution count);
+:class:`KernelHistory` adds what IPython does not keep: the cell id of each execution
+(sent by JupyterLab with the execute request) and whether it raised. It also remembers the
+execution in progress, which ``%%track`` needs (its cell id and raw source).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .hidden_state import Execution
+
+
+@dataclass(frozen=True)
+class CurrentCell:
+    """The cell being executed, as ``pre_run_cell`` announced it."""
+
+    execution_count: int | None
+    cell_id: str | None
+    raw_cell: str
+    started: float
+
+
+class KernelHistory:
+    """Hooks ``pre_run_cell``/``post_run_cell`` to record cell ids and failures."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.cell_ids: dict[int, str] = {}
+        self.failed: set[int] = set()
+        self.current: CurrentCell | None = None
+        self._registered = False
+
+    def register(self) -> None:
+        if not self._registered:
+            self.shell.events.register("pre_run_cell", self.pre_run_cell)
+            self.shell.events.register("post_run_cell", self.post_run_cell)
+            self._registered = True
+
+    def unregister(self) -> None:
+        if self._registered:
+            for event, callback in (("pre_run_cell", self.pre_run_cell), ("post_run_cell", self.post_run_cell)):
+                try:
+                    self.shell.events.unregister(event, callback)
+                except ValueError:
+                    pass
+            self._registered = False
+
+    def pre_run_cell(self, info: Any) -> None:
+        count = self.shell.execution_count if getattr(info, "store_history", False) else None
+        cell_id = getattr(info, "cell_id", None) or None
+        if count is not None and cell_id:
+            self.cell_ids[count] = cell_id
+        self.current = CurrentCell(count, cell_id, getattr(info, "raw_cell", "") or "", time.time())
+
+    def post_run_cell(self, result: Any) -> None:
+        count = getattr(result, "execution_count", None)
+        if count is not None and not getattr(result, "success", True):
+            self.failed.add(count)
+
+    def executions(self, before: int | None = None) -> list[Execution]:
+        """Executions in order (optionally only those with a count below ``before``)."""
+        raw = self.shell.history_manager.input_hist_raw
+        end = len(raw) if before is None else min(before, len(raw))
+        return [Execution(count, raw[count], self.cell_ids.get(count)) for count in range(1, end)]
+
+    def document(self, before: int | None = None) -> dict[str, Any]:
+        """The ``history`` document: executions with count, source, cell id and outcome."""
+        return {
+            "executions": [
+                {"execution_count": e.execution_count, "source": e.source, "cell_id": e.cell_id,
+                 "failed": e.execution_count in self.failed}
+                for e in self.executions(before)
+            ],
+        }

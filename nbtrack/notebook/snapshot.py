@@ -1,0 +1,176 @@
+"""The notebook's source at the time a tracked cell ran, as jupytext ``py:percent`` text.
+
+Sources, best first: the live notebook the JupyterLab extension sent for the cell (unsaved
+edits included), then the file on disk, found through VS Code's ``__vsc_ipynb_file__``,
+``JPY_SESSION_NAME`` or ``__session__``. A snapshot from disk says when the saved file does
+not hold the code that ran (``stale``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .cellparams import code_body
+from .hidden_state import Cell
+
+FORMAT = "py:percent"
+ARTIFACT = "notebook.py"
+
+_cache_lock = threading.Lock()
+_disk_cache: dict[str, tuple[tuple[int, int], Any]] = {}
+_text_cache: dict[str, str] = {}
+
+
+@dataclass
+class NotebookSnapshot:
+    """What the run records about the notebook it ran in."""
+
+    source: str  # "live", "disk" or "none"
+    path: str | None = None
+    text: str | None = None
+    cells: list[Cell] = field(default_factory=list)
+    cell_index: int | None = None
+    cell_id: str | None = None
+    mtime: float | None = None
+    stale: bool = False
+    stale_reason: str | None = None
+    reason: str | None = None  # why there is no snapshot
+
+    def document(self, artifact: str | None) -> dict[str, Any]:
+        """The ``notebook`` document of the run."""
+        return {
+            "source": self.source, "path": self.path, "format": FORMAT if self.text is not None else None,
+            "artifact": artifact, "cell_index": self.cell_index, "cell_id": self.cell_id,
+            "cell_ids": [cell.id for cell in self.cells], "mtime": self.mtime, "stale": self.stale,
+            "stale_reason": self.stale_reason, "reason": self.reason,
+        }
+
+
+def locate_notebook(user_ns: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> tuple[str | None, str | None]:
+    """(path, how it was found) of the notebook this kernel runs, from what the kernel was told.
+
+    ``__vsc_ipynb_file__`` (VS Code) first, then ``JPY_SESSION_NAME`` and ``__session__``
+    (Jupyter server; stale after a rename, so only paths that exist are returned).
+    """
+    candidates = (
+        ("__vsc_ipynb_file__", user_ns.get("__vsc_ipynb_file__")),
+        ("JPY_SESSION_NAME", environ.get("JPY_SESSION_NAME")),
+        ("__session__", user_ns.get("__session__")),
+    )
+    for how, value in candidates:
+        if isinstance(value, str) and value.endswith(".ipynb"):
+            path = os.path.abspath(value)
+            if os.path.isfile(path):
+                return path, how
+    return None, None
+
+
+def _as_notebook(data: Mapping[str, Any]) -> Any:
+    import nbformat
+
+    nb = nbformat.from_dict(json.loads(json.dumps(data)))
+    nb.setdefault("metadata", {})
+    nb.setdefault("nbformat", 4)
+    nb.setdefault("nbformat_minor", 5)
+    for cell in nb.get("cells", []):
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+        cell.setdefault("metadata", {})
+    return nb
+
+
+def read_notebook(path: str) -> Any:
+    """The notebook at ``path`` (cached while the file's mtime and size stay the same)."""
+    stat = os.stat(path)
+    key = (stat.st_mtime_ns, stat.st_size)
+    with _cache_lock:
+        hit = _disk_cache.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    with open(path, encoding="utf-8") as handle:
+        nb = _as_notebook(json.load(handle))
+    with _cache_lock:
+        _disk_cache[path] = (key, nb)
+    return nb
+
+
+def notebook_cells(nb: Any) -> list[Cell]:
+    return [Cell(index, cell.get("cell_type", "code"), cell.get("source", ""), cell.get("id"))
+            for index, cell in enumerate(nb.get("cells", []))]
+
+
+def to_percent(nb: Any) -> str:
+    """The notebook as jupytext py:percent text (markdown, code and raw cells; no outputs)."""
+    key = json.dumps({"metadata": nb.get("metadata", {}),
+                      "cells": [[c.get("cell_type"), c.get("source"), c.get("metadata", {})] for c in nb["cells"]]},
+                     sort_keys=True, default=str)
+    with _cache_lock:
+        text = _text_cache.get(key)
+    if text is None:
+        import jupytext
+
+        text = jupytext.writes(nb, fmt=FORMAT)
+        with _cache_lock:
+            if len(_text_cache) > 64:
+                _text_cache.clear()
+            _text_cache[key] = text
+    return text
+
+
+def find_cell(cells: list[Cell], cell_id: str | None, executed: str) -> tuple[int | None, bool]:
+    """(index of the tracked cell, whether it was found by id)."""
+    if cell_id:
+        for cell in cells:
+            if cell.id == cell_id:
+                return cell.index, True
+    wanted = executed.strip()
+    for cell in cells:
+        if cell.cell_type == "code" and cell.source.strip() == wanted:
+            return cell.index, False
+    body = code_body(executed).strip()
+    for cell in cells:  # the same code under different magic arguments counts as the cell
+        if cell.cell_type == "code" and body and code_body(cell.source).strip() == body:
+            return cell.index, False
+    return None, False
+
+
+def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any],
+                  live: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ) -> NotebookSnapshot:
+    """Snapshot the notebook for the cell ``cell_id`` that ran ``executed`` (its raw source).
+
+    ``live`` is what ``nbtrack.frontend.live_notebook(cell_id)`` returned
+    (``{"path", "cell_id", "notebook"}``), if anything.
+    """
+    if live and isinstance(live.get("notebook"), Mapping) and live["notebook"].get("cells") is not None:
+        nb = _as_notebook(live["notebook"])
+        cells = notebook_cells(nb)
+        index, _ = find_cell(cells, cell_id, executed)
+        path = live.get("path")
+        if isinstance(path, str) and path and not os.path.isabs(path):
+            located, _ = locate_notebook(user_ns, environ)
+            beside = os.path.join(os.getcwd(), os.path.basename(path))
+            if located and located.endswith(path):
+                path = located
+            elif os.path.isfile(beside):
+                path = beside
+        return NotebookSnapshot("live", path, to_percent(nb), cells, index, cell_id)
+
+    path, how = locate_notebook(user_ns, environ)
+    if path is None:
+        return NotebookSnapshot("none", reason="no notebook file known to this kernel "
+                                               "(no JupyterLab extension, JPY_SESSION_NAME, __session__ "
+                                               "or __vsc_ipynb_file__)")
+    nb = read_notebook(path)
+    cells = notebook_cells(nb)
+    index, by_id = find_cell(cells, cell_id, executed)
+    snapshot = NotebookSnapshot("disk", path, to_percent(nb), cells, index, cell_id or (
+        cells[index].id if index is not None else None), mtime=os.stat(path).st_mtime)
+    if index is None:
+        snapshot.stale, snapshot.stale_reason = True, "the saved notebook does not contain the tracked cell (unsaved?)"
+    elif cells[index].source.strip() != executed.strip():
+        snapshot.stale, snapshot.stale_reason = True, "the saved notebook has another version of the tracked cell"
+    return snapshot

@@ -1,0 +1,304 @@
+"""One tracked cell, start to end: snapshot, run, outputs, params, documents, summary.
+
+Tracking never breaks the user's cell: every nbtrack-internal failure becomes one warning
+line and the cell still runs with its normal output and traceback.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import context, execution, frontend_link
+from .arguments import TrackArgs
+from .cellparams import collect_params
+from .hidden_state import analyze
+from .history import KernelHistory
+from .outputs import OutputCapture, output_artifacts
+from .snapshot import ARTIFACT, NotebookSnapshot, take_snapshot
+from .summary import show, summary_bundle
+
+
+@dataclass
+class Settings:
+    """What the magic's traitlets say (``%config TrackMagics....``)."""
+
+    experiment: str | None = None
+    quiet: bool = False
+    capture_outputs: bool = True
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _count_artifacts(run: Any) -> None:
+    """Remember the names of the artifacts logged to ``run`` (for the summary line)."""
+    names: list[str] = []
+    original = run.log_artifact
+
+    def log_artifact(obj: Any, name: str | None = None) -> str:
+        stored = original(obj, name)
+        names.append(stored)
+        return stored
+
+    run.log_artifact = log_artifact
+    run._nbtrack_artifacts = names
+
+
+class PreviousRuns:
+    """The last run of each cell: remembered in this kernel, else looked up in the store."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, str] = {}
+
+    def lookup(self, key: str, cell_id: str | None, path: str | None, exclude: str) -> str | None:
+        if key in self.last:
+            return self.last[key]
+        if not cell_id:
+            return None
+        try:
+            import nbtrack
+
+            condition = "tags.`nbtrack.cell` = '" + cell_id.replace("'", "''") + "'"
+            if path:
+                condition += " AND tags.`nbtrack.notebook` = '" + path.replace("'", "''") + "'"
+            frame = nbtrack.runs(filter=condition, order_by="start_time DESC", max_results=2)
+            for run_id in frame["run_id"]:
+                if run_id != exclude:
+                    return str(run_id)
+        except Exception:
+            return None
+        return None
+
+
+@dataclass
+class Outcome:
+    warnings: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+
+
+class CellTracker:
+    """The kernel-wide state of ``%%track``: history hooks and previous runs."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.history = KernelHistory(shell)
+        self.previous = PreviousRuns()
+
+    def start(self) -> None:
+        self.history.register()
+
+    def stop(self) -> None:
+        self.history.unregister()
+
+    # --- the cell ---------------------------------------------------------------
+
+    def track(self, args: TrackArgs, line: str, body: str, settings: Settings) -> None:
+        """Run ``body`` as one run. Raises only what the user's cell raised (when called
+        outside a cell execution); inside one, the cell ends in error as usual."""
+        shell = self.shell
+        current = self.history.current
+        if current is not None and current.execution_count == shell.execution_count and \
+                current.raw_cell.lstrip().startswith("%%track"):
+            raw_cell, cell_id = current.raw_cell, current.cell_id
+        else:
+            raw_cell, cell_id = f"%%track {line}".rstrip() + "\n" + body, None
+        header = len(raw_cell.split("\n")) - len(body.split("\n"))
+        try:
+            tree, name = execution.compile_body(shell, body, raw_cell, max(header, 1))
+        except Exception as error:  # a syntax error: shown as IPython shows it; nothing tracked
+            if isinstance(error, SyntaxError):
+                shell.showsyntaxerror()
+            else:
+                shell.showtraceback()
+            if not execution.mark_cell_failed(shell, error):
+                raise
+            return
+
+        outcome = Outcome()
+        snapshot = self._snapshot(cell_id, raw_cell, outcome)
+        cell_id = cell_id or snapshot.cell_id
+        run = self._start_run(args, settings, snapshot, cell_id, raw_cell, body, outcome)
+        capture = OutputCapture(shell) if run is not None and args.outputs and settings.capture_outputs else None
+        started = time.time()
+        error: BaseException | None = None
+        if capture is not None:
+            with capture:
+                error = execution.run_body(shell, tree, name)
+                try:
+                    capture.flush_inline_figures()
+                except Exception as problem:
+                    outcome.warnings.append(f"could not flush matplotlib figures ({_short(problem)})")
+        else:
+            error = execution.run_body(shell, tree, name)
+        elapsed = time.time() - started
+
+        if run is not None:
+            try:
+                self._record(run, args, raw_cell, body, cell_id, snapshot, capture, elapsed, outcome)
+            except BaseException as problem:  # noqa: BLE001 - tracking must not break the cell
+                outcome.warnings.append(f"could not record everything ({_short(problem)})")
+            self._end(run, error, outcome)
+            quiet = args.quiet or settings.quiet
+            if not quiet:
+                self._summary(run, outcome)
+            else:
+                for warning in outcome.warnings:
+                    print(f"nbtrack: {warning}", file=sys.stderr)
+        elif outcome.warnings:
+            for warning in outcome.warnings:
+                print(f"nbtrack: {warning}", file=sys.stderr)
+
+        if error is not None and not execution.mark_cell_failed(shell, error):
+            raise error
+
+    # --- steps ------------------------------------------------------------------
+
+    def _snapshot(self, cell_id: str | None, raw_cell: str, outcome: Outcome) -> NotebookSnapshot:
+        try:
+            live = frontend_link.live_notebook(cell_id) if cell_id else None
+            return take_snapshot(cell_id, raw_cell, self.shell.user_ns, live)
+        except Exception as problem:
+            outcome.warnings.append(f"no notebook snapshot ({_short(problem)})")
+            return NotebookSnapshot("none", reason=f"error: {_short(problem)}")
+
+    def _cell_key(self, cell_id: str | None, snapshot: NotebookSnapshot, body: str) -> str:
+        if cell_id:
+            return f"{snapshot.path or ''}#{cell_id}"
+        return "source:" + hashlib.sha1(body.strip().encode("utf-8")).hexdigest()[:16]
+
+    def _start_run(self, args: TrackArgs, settings: Settings, snapshot: NotebookSnapshot, cell_id: str | None,
+                   raw_cell: str, body: str, outcome: Outcome) -> Any:
+        try:
+            import nbtrack
+
+            in_kernel = getattr(self.shell, "kernel", None) is not None
+            tags = dict(args.tags)
+            tags["nbtrack.source"] = "notebook" if in_kernel or snapshot.source != "none" else "ipython"
+            if snapshot.path:
+                tags["nbtrack.notebook"] = snapshot.path
+            if cell_id:
+                tags["nbtrack.cell"] = cell_id
+            with context.suppressed():
+                run = nbtrack.track(experiment=args.experiment or settings.experiment, name=args.name,
+                                    tags=tags, nested=args.nested)
+        except Exception as problem:
+            hint = " (add --nested to make this cell a child run)" if type(problem).__name__ == "ActiveRunError" else ""
+            outcome.warnings.append(f"this cell is not tracked: {_short(problem)}{hint}")
+            return None
+        _count_artifacts(run)
+        key = self._cell_key(cell_id, snapshot, body)
+        run._nbtrack_cell_key = key  # type: ignore[attr-defined]
+        lookup = threading.Thread(target=self._previous, args=(run, key, cell_id, snapshot.path), daemon=True)
+        lookup.start()
+        run._nbtrack_lookup = lookup  # type: ignore[attr-defined]
+        frontend_link.notify({"type": "run_started", "cell_id": cell_id, "run_id": run.run_id,
+                              "experiment": run.experiment})
+        return run
+
+    def _previous(self, run: Any, key: str, cell_id: str | None, path: str | None) -> None:
+        run._nbtrack_previous = self.previous.lookup(key, cell_id, path, run.run_id)
+
+    def _record(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
+                snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome) -> None:
+        from ..errors import NbtrackError
+
+        namespace = self.shell.user_ns
+        count = self.shell.execution_count
+
+        for key, value in collect_params(args.params, body, namespace).items():
+            if args.params == "auto" and key in args.metrics:
+                continue
+            try:
+                run.log_param(key, value)
+            except (NbtrackError, ValueError, TypeError):
+                pass  # logged explicitly in the cell with another value: the explicit one wins
+        for name in args.metrics:
+            if name not in namespace:
+                outcome.warnings.append(f"metric {name!r} is not defined after the cell")
+                continue
+            try:
+                run.log_metric(name, namespace[name])
+            except (NbtrackError, ValueError, TypeError):
+                outcome.warnings.append(f"metric {name!r} is not a number ({type(namespace[name]).__name__})")
+        for pattern in args.artifacts:
+            files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not files:
+                outcome.warnings.append(f"no file matches {pattern!r}")
+            for path in files:
+                relative = os.path.relpath(path)
+                name = relative.replace(os.sep, "/") if not relative.startswith("..") else os.path.basename(path)
+                run.log_artifact(path, name=name)
+
+        summaries = []
+        if capture is not None:
+            for name, content, summary in output_artifacts(capture.outputs):
+                if name:
+                    try:
+                        summary["artifact"] = run.log_artifact(content, name=name)
+                    except Exception as problem:
+                        summary["artifact"] = None
+                        outcome.warnings.append(f"output not saved ({_short(problem)})")
+                summaries.append(summary)
+
+        artifact = run.log_artifact(snapshot.text, name=ARTIFACT) if snapshot.text is not None else None
+        document = snapshot.document(artifact)
+        if snapshot.source == "disk" and snapshot.mtime is not None:
+            document["saved_after_start"] = snapshot.mtime >= run.start_time
+        run.set_document("notebook", document)
+
+        run.set_document("history", self.history.document(before=count + 1))
+        if snapshot.cells:
+            report = analyze(snapshot.cells, self.history.executions(before=count), snapshot.cell_index, raw_cell)
+            run.set_document("hidden_state", report)
+            outcome.hidden = report["warnings"]
+
+        lookup = getattr(run, "_nbtrack_lookup", None)
+        if lookup is not None:
+            lookup.join(2.0)
+        previous = getattr(run, "_nbtrack_previous", None)
+        if previous:
+            run.set_tag("nbtrack.previous_run", previous)
+        run.set_document("cell", {
+            "source": raw_cell, "id": cell_id, "index": snapshot.cell_index, "execution_count": count,
+            "notebook": snapshot.path, "outputs": summaries, "previous_run": previous,
+            "execution_seconds": elapsed,
+        })
+
+    def _end(self, run: Any, error: BaseException | None, outcome: Outcome) -> None:
+        try:
+            if error is None:
+                run.end()
+            elif isinstance(error, KeyboardInterrupt):
+                run.kill()
+            else:
+                run.fail(error)
+        except BaseException as problem:  # noqa: BLE001
+            outcome.warnings.append(f"could not end the run ({_short(problem)})")
+        key = getattr(run, "_nbtrack_cell_key", None)
+        if key:
+            self.previous.last[key] = run.run_id
+        headline = frontend_link.headline(run)
+        frontend_link.notify({"type": "run_finished", "cell_id": run.tags.get("nbtrack.cell"),
+                              "run_id": run.run_id, "status": run.status, "experiment": run.experiment,
+                              "duration": run.duration, "headline": headline})
+
+    def _summary(self, run: Any, outcome: Outcome) -> None:
+        warnings = list(outcome.warnings)
+        if outcome.hidden:
+            shown = "; ".join(outcome.hidden[:2]) + (f" (+{len(outcome.hidden) - 2} more)" if len(outcome.hidden) > 2 else "")
+            warnings.append(f"hidden state: {shown}")
+        artifacts = {n for n in getattr(run, "_nbtrack_artifacts", ()) if n != ARTIFACT}
+        try:
+            show(summary_bundle(run.run_id, run.experiment, run.status, run.duration, len(run.params),
+                                len(run.metrics), len(artifacts), warnings))
+        except Exception:
+            pass
