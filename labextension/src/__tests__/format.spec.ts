@@ -1,0 +1,143 @@
+import {
+  badgeLabel,
+  formatDuration,
+  formatHeadline,
+  formatMetricValue,
+  formatRelativeTime,
+  isTrackSource,
+  mentionsNbtrack,
+  metadataFromFinished,
+  metadataFromStarted,
+  parseCellMetadata,
+  shortRunId,
+  sortNewestFirst,
+  statusClass
+} from '../format';
+
+describe('isTrackSource', () => {
+  it('accepts cells that open with the %%track magic', () => {
+    expect(isTrackSource('%%track experiment=lab\nx = 1')).toBe(true);
+    expect(isTrackSource('%%track\nx = 1')).toBe(true);
+    expect(isTrackSource('\n  %%track name=a\n')).toBe(true);
+    expect(isTrackSource('%%track')).toBe(true);
+  });
+  it('rejects other cells', () => {
+    expect(isTrackSource('x = 1\n%%track')).toBe(false);
+    expect(isTrackSource('%%tracker\n')).toBe(false);
+    expect(isTrackSource('%track x')).toBe(false);
+    expect(isTrackSource('# %%track')).toBe(false);
+    expect(isTrackSource('')).toBe(false);
+  });
+});
+
+describe('mentionsNbtrack', () => {
+  it('spots nbtrack use', () => {
+    expect(mentionsNbtrack('%load_ext nbtrack')).toBe(true);
+    expect(mentionsNbtrack('import nbtrack as nt')).toBe(true);
+    expect(mentionsNbtrack('import nbtrackers')).toBe(false);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [null, '—'],
+    [undefined, '—'],
+    [-1, '—'],
+    [NaN, '—'],
+    [0.4213, '0.42s'],
+    [12.34, '12.3s'],
+    [65, '1m 05s'],
+    [3599.6, '1h 00m'],
+    [7322, '2h 02m']
+  ])('%p -> %p', (input, out) => {
+    expect(formatDuration(input as number | null)).toBe(out);
+  });
+});
+
+describe('formatMetricValue', () => {
+  it.each([
+    [0.931234, '0.9312'],
+    [42, '42'],
+    [-3, '-3'],
+    [1234.5678, '1235'],
+    [0.0001234, '1.234e-4'],
+    [12345678.9, '1.235e+7'],
+    [0, '0'],
+    [null, '—'],
+    [NaN, '—'],
+    [Infinity, '∞'],
+    [-Infinity, '-∞']
+  ])('%p -> %p', (input, out) => {
+    expect(formatMetricValue(input as number | null)).toBe(out);
+  });
+});
+
+describe('badges', () => {
+  const meta = {
+    run_id: '0123456789abcdef',
+    status: 'FINISHED',
+    experiment: 'lab',
+    duration: 1.5,
+    headline: { key: 'acc', value: 0.93 }
+  };
+  it('shows run id prefix, status and headline', () => {
+    expect(badgeLabel(meta)).toBe('nbtrack 01234567 · FINISHED · acc=0.93');
+    expect(badgeLabel({ ...meta, headline: null })).toBe('nbtrack 01234567 · FINISHED');
+    expect(formatHeadline(null)).toBe('');
+    expect(shortRunId('abc')).toBe('abc');
+  });
+  it('maps statuses to classes', () => {
+    expect(statusClass('FINISHED')).toBe('nbtrack-status-finished');
+    expect(statusClass('failed')).toBe('nbtrack-status-failed');
+    expect(statusClass('<img src=x>')).toBe('nbtrack-status-unknown');
+    expect(statusClass(null)).toBe('nbtrack-status-unknown');
+  });
+});
+
+describe('cell metadata', () => {
+  it('round-trips run_finished into metadata and back', () => {
+    const meta = metadataFromFinished({
+      type: 'run_finished',
+      cell_id: 'c',
+      run_id: 'r1',
+      status: 'FAILED',
+      experiment: null,
+      duration: 2,
+      headline: { key: 'loss', value: 0.5 }
+    });
+    expect(parseCellMetadata(JSON.parse(JSON.stringify(meta)))).toEqual(meta);
+  });
+  it('marks a started run RUNNING', () => {
+    expect(
+      metadataFromStarted({ type: 'run_started', cell_id: 'c', run_id: 'r2', experiment: 'e' })
+    ).toEqual({ run_id: 'r2', status: 'RUNNING', experiment: 'e', duration: null, headline: null });
+  });
+  it('rejects malformed metadata', () => {
+    expect(parseCellMetadata(undefined)).toBeNull();
+    expect(parseCellMetadata({})).toBeNull();
+    expect(parseCellMetadata({ run_id: '' })).toBeNull();
+    expect(parseCellMetadata([1])).toBeNull();
+    expect(parseCellMetadata({ run_id: 'x', status: 3, headline: { key: 'a' } })).toEqual({
+      run_id: 'x',
+      status: 'UNKNOWN',
+      experiment: null,
+      duration: null,
+      headline: null
+    });
+  });
+});
+
+describe('runs', () => {
+  it('sorts newest first, runs without a start time last', () => {
+    const runs = [{ start_time: 1 }, { start_time: null }, { start_time: 3 }, { start_time: 2 }];
+    expect(sortNewestFirst(runs).map(r => r.start_time)).toEqual([3, 2, 1, null]);
+    expect(runs[0].start_time).toBe(1); // not sorted in place
+  });
+  it('formats relative times', () => {
+    const now = 1_000_000 * 1000;
+    expect(formatRelativeTime(1_000_000 - 10, now)).toBe('just now');
+    expect(formatRelativeTime(1_000_000 - 600, now)).toBe('10 min ago');
+    expect(formatRelativeTime(1_000_000 - 7200, now)).toBe('2 h ago');
+    expect(formatRelativeTime(null, now)).toBe('');
+  });
+});

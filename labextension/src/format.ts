@@ -1,0 +1,173 @@
+/**
+ * Pure helpers: deciding which cells are tracked, formatting run facts, cell metadata.
+ * No JupyterLab imports here, so they are unit-tested with plain jest.
+ */
+
+import { IHeadline, IRunFinished, IRunStarted, IRunSummary, parseHeadline } from './protocol';
+
+/** The cell metadata key holding the last run of a tracked cell. */
+export const METADATA_KEY = 'nbtrack';
+
+/** What a tracked cell keeps in `metadata.nbtrack` (survives save and reload). */
+export interface ICellRunMetadata {
+  run_id: string;
+  status: string;
+  experiment: string | null;
+  duration: number | null;
+  headline: IHeadline | null;
+}
+
+/** True when a cell's source is a `%%track` cell (the magic must open the cell). */
+export function isTrackSource(source: string): boolean {
+  return /^\s*%%track(\s|$)/.test(source);
+}
+
+/** True when a cell's source loads or uses nbtrack (worth (re)connecting the channel). */
+export function mentionsNbtrack(source: string): boolean {
+  return /\bnbtrack\b/.test(source);
+}
+
+export function shortRunId(runId: string, length = 8): string {
+  return runId.slice(0, length);
+}
+
+/** `0.42s`, `12.3s`, `4m 05s`, `1h 02m`; an em dash when unknown. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
+    return '—';
+  }
+  if (seconds < 10) {
+    return `${seconds.toFixed(2)}s`;
+  }
+  if (seconds < 60) {
+    return `${seconds.toFixed(1)}s`;
+  }
+  const total = Math.round(seconds);
+  if (total < 3600) {
+    const m = Math.floor(total / 60);
+    const s = total % 60;
+    return `${m}m ${String(s).padStart(2, '0')}s`;
+  }
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  return `${h}h ${String(m).padStart(2, '0')}m`;
+}
+
+/** A metric value with four significant digits, integers as they are. */
+export function formatMetricValue(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) {
+    return '—';
+  }
+  if (!Number.isFinite(value)) {
+    return value > 0 ? '∞' : '-∞';
+  }
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) {
+    return String(value);
+  }
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) {
+    return value.toExponential(3);
+  }
+  return String(Number(value.toPrecision(4)));
+}
+
+export function formatHeadline(headline: IHeadline | null | undefined): string {
+  return headline ? `${headline.key}=${formatMetricValue(headline.value)}` : '';
+}
+
+/** `just now`, `5 min ago`, `3 h ago`, else the local date. */
+export function formatRelativeTime(epochSeconds: number | null, nowMs: number): string {
+  if (epochSeconds === null || !Number.isFinite(epochSeconds)) {
+    return '';
+  }
+  const ago = Math.max(0, nowMs / 1000 - epochSeconds);
+  if (ago < 45) {
+    return 'just now';
+  }
+  if (ago < 3600) {
+    return `${Math.round(ago / 60)} min ago`;
+  }
+  if (ago < 86400) {
+    return `${Math.round(ago / 3600)} h ago`;
+  }
+  return new Date(epochSeconds * 1000).toLocaleString();
+}
+
+const KNOWN_STATUSES = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED'];
+
+/** A CSS class for a run status (`nbtrack-status-finished`, ...; unknown otherwise). */
+export function statusClass(status: string | null | undefined): string {
+  const s = (status ?? '').toUpperCase();
+  return `nbtrack-status-${KNOWN_STATUSES.includes(s) ? s.toLowerCase() : 'unknown'}`;
+}
+
+/** The badge's text: `nbtrack a1b2c3d4 · FINISHED · acc=0.93`. */
+export function badgeLabel(meta: ICellRunMetadata): string {
+  const parts = [`nbtrack ${shortRunId(meta.run_id)}`, meta.status];
+  const headline = formatHeadline(meta.headline);
+  if (headline) {
+    parts.push(headline);
+  }
+  return parts.join(' · ');
+}
+
+export function badgeTitle(meta: ICellRunMetadata): string {
+  const lines = [`Run ${meta.run_id}`, `Status: ${meta.status}`];
+  if (meta.experiment) {
+    lines.push(`Experiment: ${meta.experiment}`);
+  }
+  if (meta.duration !== null) {
+    lines.push(`Duration: ${formatDuration(meta.duration)}`);
+  }
+  lines.push('Click for details');
+  return lines.join('\n');
+}
+
+/** Runs sorted newest first (by start time; runs without one last). */
+export function sortNewestFirst<T extends Pick<IRunSummary, 'start_time'>>(runs: T[]): T[] {
+  return [...runs].sort((a, b) => (b.start_time ?? -Infinity) - (a.start_time ?? -Infinity));
+}
+
+/** Cell metadata after a `run_started` (status RUNNING, no headline yet). */
+export function metadataFromStarted(msg: IRunStarted): ICellRunMetadata {
+  return {
+    run_id: msg.run_id,
+    status: 'RUNNING',
+    experiment: msg.experiment,
+    duration: null,
+    headline: null
+  };
+}
+
+export function metadataFromFinished(msg: IRunFinished): ICellRunMetadata {
+  return {
+    run_id: msg.run_id,
+    status: msg.status,
+    experiment: msg.experiment,
+    duration: msg.duration,
+    headline: msg.headline
+  };
+}
+
+/** Read `metadata.nbtrack` as saved in a notebook; null when absent or malformed. */
+export function parseCellMetadata(value: unknown): ICellRunMetadata | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return null;
+  }
+  const v = value as Record<string, unknown>;
+  if (typeof v.run_id !== 'string' || !v.run_id) {
+    return null;
+  }
+  return {
+    run_id: v.run_id,
+    status: typeof v.status === 'string' ? v.status : 'UNKNOWN',
+    experiment: typeof v.experiment === 'string' ? v.experiment : null,
+    duration: typeof v.duration === 'number' && Number.isFinite(v.duration) ? v.duration : null,
+    headline: parseHeadline(v.headline)
+  };
+}
+
+/** A fresh request id. */
+export function newRequestId(counter: number, nowMs: number): string {
+  return `nbtrack-${nowMs.toString(36)}-${counter}`;
+}
