@@ -403,8 +403,14 @@ class DashboardState(HasTraits):
         self._timer.start()
 
     def _refresh_loop(self) -> None:
-        while not self._stop.wait(self.refresh_interval):
-            if not (self.auto_refresh and self.running > 0):
+        import time
+
+        while True:
+            due = time.monotonic() + self.refresh_interval
+            while time.monotonic() < due and not self._stop.is_set():  # notice a shorter interval soon
+                self._stop.wait(min(0.25, max(0.0, due - time.monotonic())))
+                due = min(due, time.monotonic() + self.refresh_interval)
+            if self._stop.is_set() or not (self.auto_refresh and self.running > 0):
                 break
             try:
                 self.reload(full=True)
