@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -142,11 +143,28 @@ def code_directory() -> str:
     return os.getcwd()
 
 
+_recent: tuple[float, tuple, dict] | None = None
+
+
 def capture_environment() -> dict[str, Any]:
-    """The environment document recorded with each run."""
+    """The environment document recorded with each run.
+
+    Runs started within ``NBTRACK_ENVIRONMENT_TTL`` seconds (default 5) of each other in
+    one process, from the same directory, share one capture: a sweep of a thousand runs
+    does not run git a thousand times.
+    """
+    global _recent
+    key = (os.getcwd(), code_directory(), _path_signature())
+    ttl = float(os.environ.get("NBTRACK_ENVIRONMENT_TTL", "5"))
+    now = time.monotonic()
+    with _lock:
+        if _recent is not None and _recent[1] == key and now - _recent[0] < ttl:
+            return _recent[2]
     facts = dict(_static_facts())
     facts["cwd"] = os.getcwd()
     facts["variables"] = allowed_variables()
     facts["packages"] = installed_packages()
     facts["git"] = git_info(code_directory())
+    with _lock:
+        _recent = (now, key, facts)
     return facts

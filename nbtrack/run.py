@@ -296,12 +296,11 @@ class Run:
             return
         with self._flush_lock:
             store = config.store_for(self.store_uri)
-            if not self._created:
-                store.create_run(self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id)
-                self._created = True
             with self._lock:
                 batch, self._pending = self._pending, Batch()
                 end, self._pending_end = self._pending_end, None
+            if not self._created:
+                batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id))
             if end is not None:
                 batch.ends.append(end)
             elif heartbeat and self.status == "RUNNING":
@@ -312,6 +311,7 @@ class Run:
                 with self._lock:
                     self._requeue(batch, end)
                 raise
+            self._created = True
 
     def _requeue(self, batch: Batch, end: tuple | None) -> None:
         pending = self._pending

@@ -12,6 +12,7 @@ from typing import Any
 class Batch:
     """Everything one flush writes. Rows are tuples in the column order of their table."""
 
+    creates: list[tuple] = field(default_factory=list)  # run_id, experiment, name, start_time, parent_run_id
     params: list[tuple] = field(default_factory=list)  # run_id, key, kind, value, value_num
     metrics: list[tuple] = field(default_factory=list)  # run_id, key, step, value, timestamp
     latest: dict[tuple, tuple] = field(default_factory=dict)  # (run_id, key) -> (step, value, timestamp)
@@ -24,7 +25,7 @@ class Batch:
     ends: list[tuple] = field(default_factory=list)  # run_id, status, end_time
 
     def __bool__(self) -> bool:
-        return any((self.params, self.metrics, self.latest, self.tags, self.artifacts, self.datasets,
+        return any((self.creates, self.params, self.metrics, self.latest, self.tags, self.artifacts, self.datasets,
                     self.documents, self.notes, self.heartbeats, self.ends))
 
 

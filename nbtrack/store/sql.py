@@ -192,13 +192,18 @@ class SqlStore:
     def create_run(self, run_id: str, experiment: str, name: str, start_time: float,
                    parent_run_id: str | None = None) -> None:
         """Insert a RUNNING run."""
-        with self.write() as connection:
-            experiment_id = self._experiment_id(connection, experiment)
-            connection.execute(s.runs.insert().values(
-                run_id=run_id, experiment_id=experiment_id, name=name, status="RUNNING",
-                start_time=start_time, heartbeat_time=start_time, parent_run_id=parent_run_id,
-                notes="", deleted=False,
-            ))
+        self.write_batch(Batch(creates=[(run_id, experiment, name, start_time, parent_run_id)]))
+
+    def _create_runs(self, connection: Connection, creates: list[tuple]) -> None:
+        experiment_ids: dict[str, int] = {}
+        rows = []
+        for run_id, experiment, name, start_time, parent_run_id in creates:
+            if experiment not in experiment_ids:
+                experiment_ids[experiment] = self._experiment_id(connection, experiment)
+            rows.append(dict(run_id=run_id, experiment_id=experiment_ids[experiment], name=name,
+                             status="RUNNING", start_time=start_time, heartbeat_time=start_time,
+                             parent_run_id=parent_run_id, notes="", deleted=False))
+        connection.execute(s.runs.insert(), rows)
 
     def _insert(self, table):
         if self.dialect == "postgresql":
@@ -221,6 +226,8 @@ class SqlStore:
         if not batch:
             return
         with self.write() as connection:
+            if batch.creates:
+                self._create_runs(connection, batch.creates)
             self._upsert(connection, s.params, [
                 dict(run_id=r, key=k, kind=kind, value=v, value_num=n) for r, k, kind, v, n in batch.params
             ], ["run_id", "key"])

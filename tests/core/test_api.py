@@ -174,8 +174,12 @@ def test_points_reach_the_disk_within_a_second_without_ending(isolated):
     def on_disk():
         if not db.exists():
             return False
-        with sqlite3.connect(db) as connection:
-            return connection.execute("select count(*) from metrics where run_id = ?", (run.run_id,)).fetchone()[0]
+        try:
+            with sqlite3.connect(db) as connection:
+                return connection.execute("select count(*) from metrics where run_id = ?",
+                                          (run.run_id,)).fetchone()[0]
+        except sqlite3.OperationalError:  # the schema is still being created
+            return False
 
     deadline = time.time() + 3.0
     while not on_disk() and time.time() < deadline:
