@@ -205,9 +205,16 @@ def analyze(cells: Iterable[Cell], history: Iterable[Execution], tracked_index: 
         if item["defines"]:
             warnings.append(f"cell {item['index']} above was never run but defines {', '.join(item['defines'])}")
     for item in out_of_order:
-        if names_of(by_index[item["index"]].source)[0] & used and not any(
-                w.startswith(f"cell {item['index']} ") for w in warnings):
-            warnings.append(f"cell {item['index']} ran out of order (In [{item['execution_count']}])")
+        rerun = item["index"]
+        changed = names_of(by_index[rerun].source)[0]
+        for index, position in sorted(last_run.items()):
+            if not rerun < index < limit or position > last_run[rerun]:
+                continue
+            defines, uses = names_of(history[position].source)
+            stale_inputs = sorted(uses & changed)
+            if stale_inputs and (defines & used or not defines):
+                warnings.append(f"cell {index} ran before cell {rerun} was re-run, with old "
+                                f"{', '.join(stale_inputs)}")
 
     return {
         "tracked_cell": tracked_index,

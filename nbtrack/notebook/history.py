@@ -36,10 +36,23 @@ class KernelHistory:
         self._registered = False
 
     def register(self) -> None:
+        """Start recording; the cell running now (``%load_ext nbtrack``) is recorded too."""
         if not self._registered:
+            cell_id = self._parent_cell_id()
+            if cell_id:
+                self.cell_ids[self.shell.execution_count] = cell_id
             self.shell.events.register("pre_run_cell", self.pre_run_cell)
             self.shell.events.register("post_run_cell", self.post_run_cell)
             self._registered = True
+
+    def _parent_cell_id(self) -> str | None:
+        """The cell id in the metadata of the execute request being handled (ipykernel)."""
+        try:
+            parent = self.shell.kernel.get_parent()
+            cell_id = (parent.get("metadata") or {}).get("cellId")
+            return cell_id if isinstance(cell_id, str) and cell_id else None
+        except Exception:
+            return None
 
     def unregister(self) -> None:
         if self._registered:
