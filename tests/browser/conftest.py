@@ -129,6 +129,13 @@ def lab_server():
         d.mkdir()
     (dirs["app-settings"] / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2))
     store_uri = f"sqlite:///{dirs['store'] / 'nbtrack.db'}"
+    # The labextension built in this checkout (labextension/ -> nbtrack/labextension) wins
+    # over an installed copy, so a `jlpm build:prod` is enough to test TypeScript changes.
+    extra_path = base / "jupyter-path"
+    built = REPO_ROOT / "nbtrack" / "labextension"
+    if (built / "package.json").exists():
+        (extra_path / "labextensions").mkdir(parents=True)
+        (extra_path / "labextensions" / "nbtrack").symlink_to(built, target_is_directory=True)
 
     env = dict(os.environ)
     env.update(
@@ -138,6 +145,8 @@ def lab_server():
         JUPYTERLAB_SETTINGS_DIR=str(dirs["user-settings"]),
         JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
         NBTRACK_STORE=store_uri,
+        JUPYTER_PATH=os.pathsep.join(
+            p for p in (str(extra_path), env.get("JUPYTER_PATH", "")) if p),
         # Kernels import nbtrack from this checkout even without an install.
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p),
     )
