@@ -171,3 +171,29 @@ export function parseCellMetadata(value: unknown): ICellRunMetadata | null {
 export function newRequestId(counter: number, nowMs: number): string {
   return `nbtrack-${nowMs.toString(36)}-${counter}`;
 }
+
+/**
+ * The notebook as pushed in `cell_scheduled`: the live nbformat JSON with code-cell outputs
+ * emptied and saved widget state dropped. The kernel snapshots sources only, and outputs
+ * (images, plots, widget state) can be megabytes that would cross the websocket and sit in
+ * kernel memory on every %%track run. Execution counts are kept. Does not mutate `nb`.
+ */
+export function notebookForKernel(nb: Record<string, unknown>): Record<string, unknown> {
+  const cells = Array.isArray(nb.cells) ? nb.cells : [];
+  const metadata =
+    typeof nb.metadata === 'object' && nb.metadata !== null
+      ? { ...(nb.metadata as Record<string, unknown>) }
+      : {};
+  delete metadata.widgets;
+  return {
+    ...nb,
+    metadata,
+    cells: cells.map(cell => {
+      if (typeof cell !== 'object' || cell === null) {
+        return cell;
+      }
+      const c = cell as Record<string, unknown>;
+      return c.cell_type === 'code' ? { ...c, outputs: [] } : c;
+    })
+  };
+}

@@ -1,8 +1,4 @@
-import {
-  ILabShell,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { listIcon } from '@jupyterlab/ui-components';
@@ -16,7 +12,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Live notebook snapshots for %%track, run badges and a Runs panel.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILabShell],
+  optional: [ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,

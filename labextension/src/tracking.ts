@@ -15,7 +15,8 @@ import {
   isTrackSource,
   mentionsNbtrack,
   metadataFromFinished,
-  metadataFromStarted
+  metadataFromStarted,
+  notebookForKernel
 } from './format';
 import { IRunFinished, IRunStarted } from './protocol';
 import { showRunDetails } from './runDetails';
@@ -46,7 +47,10 @@ export class NotebookTracking implements IDisposable {
     if (!model) {
       return;
     }
-    this.channel.cellScheduled(cell.model.id, model.toJSON() as Record<string, unknown>);
+    this.channel.cellScheduled(
+      cell.model.id,
+      notebookForKernel(model.toJSON() as Record<string, unknown>)
+    );
   }
 
   /** A cell finished: after `%load_ext nbtrack` (or any nbtrack use) try to connect. */

@@ -6,6 +6,7 @@ import {
   formatRelativeTime,
   isTrackSource,
   mentionsNbtrack,
+  notebookForKernel,
   metadataFromFinished,
   metadataFromStarted,
   parseCellMetadata,
@@ -139,5 +140,36 @@ describe('runs', () => {
     expect(formatRelativeTime(1_000_000 - 600, now)).toBe('10 min ago');
     expect(formatRelativeTime(1_000_000 - 7200, now)).toBe('2 h ago');
     expect(formatRelativeTime(null, now)).toBe('');
+  });
+});
+
+describe('notebookForKernel', () => {
+  it('empties code outputs and widget state, keeps sources, ids and counts', () => {
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'python3' }, widgets: { state: 'big' } },
+      cells: [
+        {
+          cell_type: 'code',
+          id: 'a',
+          source: '%%track\nx = 1',
+          execution_count: 3,
+          metadata: { nbtrack: { run_id: 'r' } },
+          outputs: [{ output_type: 'display_data', data: { 'image/png': 'AAAA' } }]
+        },
+        { cell_type: 'markdown', id: 'b', source: '# hi', metadata: {} }
+      ]
+    };
+    const out = notebookForKernel(nb) as any;
+    expect(out.cells[0]).toEqual({ ...nb.cells[0], outputs: [] });
+    expect(out.cells[1]).toEqual(nb.cells[1]);
+    expect(out.metadata).toEqual({ kernelspec: { name: 'python3' } });
+    expect(out.nbformat).toBe(4);
+    expect(nb.cells[0].outputs).toHaveLength(1); // not mutated
+    expect(nb.metadata.widgets).toBeDefined();
+  });
+  it('tolerates odd input', () => {
+    expect(notebookForKernel({})).toEqual({ metadata: {}, cells: [] });
   });
 });
