@@ -1,0 +1,66 @@
+"""Execute a notebook headless with nbclient so its ``%%track`` cells become runs.
+
+The kernel gets ``JPY_SESSION_NAME`` = the notebook's absolute path (so snapshots work),
+``NBTRACK_STORE`` = the store to write to, and the notebook's directory as cwd.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import NotebookExecutionError, NotebookNotFoundError
+
+
+def store_uri(store: str | os.PathLike | None) -> str:
+    """A store URI: ``store`` (a URI or a SQLite file path) or the current store."""
+    from .. import config
+
+    if store is None:
+        return config.store_uri()
+    text = os.fspath(store)
+    return text if "://" in text else f"sqlite:///{os.path.abspath(text)}"
+
+
+def kernel_environment(notebook: Path, store: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JPY_SESSION_NAME"] = str(notebook)
+    env["NBTRACK_STORE"] = store
+    package_root = str(Path(__file__).resolve().parents[2])  # the nbtrack this process runs
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env
+
+
+def run_notebook(path: str | os.PathLike, store: str | os.PathLike | None = None,
+                 output: str | os.PathLike | None = None, timeout: int = 600) -> Any:
+    """Execute the notebook at ``path``; write the executed notebook to ``output`` if given.
+
+    Returns the executed notebook. Raises NotebookNotFoundError, or NotebookExecutionError
+    when a cell raises (the executed part is still written to ``output``).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = Path(path).resolve()
+    if not notebook.is_file():
+        raise NotebookNotFoundError(str(path))
+    nb = nbformat.read(str(notebook), as_version=4)
+    kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=False,
+                            resources={"metadata": {"path": str(notebook.parent)}})
+    try:
+        client.execute(env=kernel_environment(notebook, store_uri(store)))
+    except CellExecutionError as error:
+        index = next((i for i, cell in enumerate(nb.cells) if any(
+            o.get("output_type") == "error" for o in cell.get("outputs", []))), -1)
+        if output is not None:
+            nbformat.write(nb, str(output))
+        raise NotebookExecutionError(str(path), index, getattr(error, "ename", "Error"),
+                                     getattr(error, "evalue", str(error)).splitlines()[0] if str(error) else "") \
+            from None
+    if output is not None:
+        nbformat.write(nb, str(output))
+    return nb
