@@ -42,7 +42,7 @@ def build_notebook(text: str, cell_ids: list | None = None, metadata: dict | Non
 def checkout(run_id: str, path: str | os.PathLike | None = None) -> Path:
     """Write the notebook of run ``run_id`` (an id or unique prefix) as an ``.ipynb``.
 
-    ``path`` is a file or an existing directory; by default ``<notebook>-<run8>.ipynb``
+    ``path`` is a file, or a directory (an existing one, or a new path without a suffix); by default ``<notebook>-<run8>.ipynb``
     in the current directory. Returns the path written.
     """
     import nbformat
@@ -55,7 +55,7 @@ def checkout(run_id: str, path: str | os.PathLike | None = None) -> Path:
     stem = Path(document.get("path") or "notebook").stem
     default_name = f"{stem}-{record.run_id[:8]}.ipynb"
     target = Path(path) if path is not None else Path.cwd() / default_name
-    if target.is_dir():
+    if target.is_dir() or (not target.exists() and not target.suffix):
         target = target / default_name
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(target))
