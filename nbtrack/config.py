@@ -44,6 +44,11 @@ def get_store() -> "SqlStore":
     return store_for(store_uri())
 
 
+def store_is_open(uri: str) -> bool:
+    """Whether ``store_for(uri)`` would return at once (the store was opened before)."""
+    return (uri, os.environ.get("NBTRACK_ARTIFACTS")) in _stores
+
+
 def store_for(uri: str) -> "SqlStore":
     """The (cached) store object for ``uri``; raises StoreUnavailableError if it cannot be opened."""
     from .store.sql import SqlStore

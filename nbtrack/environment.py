@@ -116,8 +116,22 @@ def _module_distributions() -> dict[str, list[str]]:
     return metadata.packages_distributions()
 
 
+_imported_cache: tuple[int, dict[str, str]] | None = None
+
+
 def imported_packages() -> dict[str, str]:
     """Distributions (with versions) of the top-level modules imported so far."""
+    global _imported_cache
+    count = len(sys.modules)
+    cached = _imported_cache
+    if cached is not None and cached[0] == count:
+        return cached[1]
+    result = _imported_packages()
+    _imported_cache = (count, result)
+    return result
+
+
+def _imported_packages() -> dict[str, str]:
     installed = {name.lower(): version for name, version in installed_packages().items()}
     mapping = _module_distributions()
     out = {}
@@ -144,6 +158,18 @@ def code_directory() -> str:
 
 
 _recent: tuple[float, tuple, dict] | None = None
+
+
+def recent_environment() -> dict[str, Any] | None:
+    """The last capture, if it is still fresh for this directory (cheap: no git, no scan)."""
+    ttl = float(os.environ.get("NBTRACK_ENVIRONMENT_TTL", "5"))
+    with _lock:
+        recent = _recent
+    if recent is None or time.monotonic() - recent[0] >= ttl:
+        return None
+    if recent[1] != (os.getcwd(), code_directory(), _path_signature()):
+        return None
+    return recent[2]
 
 
 def capture_environment() -> dict[str, Any]:

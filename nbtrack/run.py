@@ -330,7 +330,12 @@ class Run:
     # --- environment ------------------------------------------------------------
 
     def _start_environment_capture(self) -> None:
-        from .environment import capture_environment
+        from .environment import capture_environment, recent_environment
+
+        recent = recent_environment()
+        if recent is not None and config.store_is_open(self.store_uri):
+            self.set_document("environment", recent)
+            return
 
         def capture() -> None:
             try:  # open the store early too: importing SQLAlchemy at interpreter exit fails

@@ -70,6 +70,8 @@ class SqlStore:
         self.engine = self._create_engine()
         self.dialect = self.engine.dialect.name
         self._last_stale_check = 0.0
+        self._upserts: dict[tuple, Any] = {}
+        self._document_bodies: dict[int, tuple] = {}
         self._lock = threading.Lock()
         self.blobs = BlobStore(artifact_root or default_artifact_root(self.uri))
         self._ensure_schema()
@@ -215,10 +217,13 @@ class SqlStore:
     def _upsert(self, connection: Connection, table, rows: list[dict], keys: list[str]) -> None:
         if not rows:
             return
-        statement = self._insert(table)
-        columns = [c for c in rows[0] if c not in keys]
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={c: statement.excluded[c] for c in columns})
+        columns = tuple(c for c in rows[0] if c not in keys)
+        cache_key = (table.name, columns, tuple(keys))
+        statement = self._upserts.get(cache_key)
+        if statement is None:  # building ON CONFLICT clauses is costly: build each once
+            statement = self._insert(table)
+            statement = self._upserts[cache_key] = statement.on_conflict_do_update(
+                index_elements=keys, set_={c: statement.excluded[c] for c in columns})
         connection.execute(statement, rows)
 
     def write_batch(self, batch: Batch) -> None:
@@ -266,7 +271,14 @@ class SqlStore:
         bodies: dict[str, str] = {}
         links = []
         for run_id, key, value in documents:
-            digest, body = document_body(value)
+            cached = self._document_bodies.get(id(value))
+            if cached is not None and cached[0] is value:  # the same object, e.g. a shared environment
+                digest, body = cached[1], cached[2]
+            else:
+                digest, body = document_body(value)
+                if len(self._document_bodies) > 32:
+                    self._document_bodies.clear()
+                self._document_bodies[id(value)] = (value, digest, body)
             bodies[digest] = body
             links.append(dict(run_id=run_id, key=key, sha256=digest))
         statement = self._insert(s.documents).on_conflict_do_nothing(index_elements=["sha256"])
