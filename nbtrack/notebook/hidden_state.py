@@ -71,7 +71,21 @@ def _stored_names(node: ast.AST, out: set[str]) -> None:
 
 
 def _loaded_names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """Free names ``node`` reads (a function's or comprehension's own names excluded)."""
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Load) else set()
+    loads: set[str] = set()
+    for child in ast.iter_child_nodes(node):
+        loads |= _loaded_names(child)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = node.args
+        local = {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+        local |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+        local |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        loads -= local
+    elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        loads -= {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+    return loads
 
 
 @lru_cache(maxsize=4096)
