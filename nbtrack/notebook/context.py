@@ -92,9 +92,10 @@ def _script(run: Any) -> None:
 
 def capture_source_context(run: Any) -> None:
     """Record where ``run``'s code comes from (see the module docstring). Never raises."""
-    if getattr(_local, "depth", 0):
+    if getattr(_local, "depth", 0) or getattr(run, "_nbtrack_context", False):
         return
     try:
+        run._nbtrack_context = True
         shell = _shell()
         if shell is not None and getattr(shell, "kernel", None) is not None:
             _notebook(run, shell)
