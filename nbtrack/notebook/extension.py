@@ -26,6 +26,10 @@ def _warm_up() -> None:
         import nbformat  # noqa: F401
 
         import nbtrack.run  # noqa: F401
+        from nbtrack import environment
+
+        environment.installed_packages()  # cached by the core: the first run needn't wait for the scan
+        environment.imported_packages()
     except Exception:
         pass
 

@@ -1,0 +1,80 @@
+"""How much %%track adds to a trivial cell in a warm kernel (snapshot and history included).
+
+Starts a real kernel on a temporary SQLite store with a 30-cell notebook as its session,
+executes a trivial cell N times with and without ``%%track`` (interleaved, so drift hits
+both alike) and prints the median and p90 wall time of each and the overhead.
+
+    python benchmarks/bench_track_magic.py [N]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "notebook"))
+from nb_kernel import Kernel  # noqa: E402  (the tests' kernel driver)
+
+
+def notebook(path: Path, cells: int = 30) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Benchmark notebook", id="md")]
+    nb.cells += [nbformat.v4.new_code_cell(f"v{i} = {i}\nw{i} = [v{i}] * 3", id=f"c{i}") for i in range(cells)]
+    nb.cells.append(nbformat.v4.new_code_cell("%%track experiment=bench\nx = 1", id="tracked"))
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1", id="plain"))
+    nbformat.write(nb, str(path))
+    return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(n: int = 60) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        path = notebook(work / "bench.ipynb")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
+        env.update(PYTHONPATH=str(REPO), NBTRACK_STORE=f"sqlite:///{work / 'bench.db'}",
+                   JPY_SESSION_NAME=str(path))
+        kernel = Kernel(work, env)
+        try:
+            kernel.execute("%load_ext nbtrack", "load")
+            for i in range(30):
+                kernel.execute(f"v{i} = {i}\nw{i} = [v{i}] * 3", f"c{i}")
+            start = time.perf_counter()
+            kernel.execute("%%track experiment=bench\nx = 1", "tracked")
+            first = (time.perf_counter() - start) * 1000
+            for _ in range(5):  # warm up: imports, store creation, environment capture
+                kernel.execute("%%track experiment=bench\nx = 1", "tracked")
+                kernel.execute("x = 1", "plain")
+            plain, tracked = [], []
+            for _ in range(n):
+                for code, cell_id, sink in (("x = 1", "plain", plain),
+                                            ("%%track experiment=bench\nx = 1", "tracked", tracked)):
+                    start = time.perf_counter()
+                    reply = kernel.execute(code, cell_id)
+                    sink.append((time.perf_counter() - start) * 1000)
+                    assert reply.status == "ok", reply.text
+        finally:
+            kernel.shutdown()
+    overhead = statistics.median(tracked) - statistics.median(plain)
+    print(f"trivial cell, warm kernel, {n} runs each (ms, client round trip)")
+    print(f"  without %%track: median {statistics.median(plain):6.1f}   p90 {percentile(plain, 0.9):6.1f}")
+    print(f"  with    %%track: median {statistics.median(tracked):6.1f}   p90 {percentile(tracked, 0.9):6.1f}")
+    print(f"  first %%track cell of the kernel (cold: store, imports): {first:.0f}")
+    print(f"  overhead:        median {overhead:6.1f}   p90 {percentile(tracked, 0.9) - percentile(plain, 0.9):6.1f}"
+          f"   (budget 50 ms)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 60)
