@@ -332,3 +332,43 @@ def test_unload_removes_magics_and_reload_works(workdir, start_kernel):
     assert run.params == {"x": 1}
     executions = run.document("history")["executions"]
     assert len(executions) == 7
+
+
+def test_svg_and_plotly_outputs_are_saved_and_still_shown(workdir, start_kernel):
+    kernel = start_kernel()
+    kernel.execute(LOAD)
+    reply = kernel.execute(
+        "%%track\nfrom IPython.display import SVG, display\nimport plotly.graph_objects as go\n"
+        "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"4\"><rect/></svg>'))\n"
+        "fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))\nfig.show()")
+    assert reply.status == "ok", reply.text
+    assert reply.mime("image/svg+xml") and reply.mime("application/vnd.plotly.v1+json")
+    (run,) = all_runs()
+    saved = {a.name.rsplit(".", 1)[-1] if not a.name.endswith(".plotly.json") else "plotly": a
+             for a in run.artifacts if a.name.startswith("outputs/")}
+    assert set(saved) == {"svg", "plotly"}
+    assert "<rect/>" in saved["svg"].read_text()
+    assert json.loads(saved["plotly"].read_text())["data"][0]["y"] == [3, 4]
+
+
+def test_nested_flag_makes_a_child_and_an_active_run_without_it_only_warns(workdir, start_kernel):
+    kernel = start_kernel()
+    kernel.execute(LOAD)
+    kernel.execute("import nbtrack\nparent = nbtrack.track('outer')")
+    child = kernel.execute("%%track experiment=outer --nested\nk = 1")
+    assert child.status == "ok"
+    refused = kernel.execute("%%track\nprint('runs anyway')")
+    assert refused.status == "ok" and "runs anyway" in refused.stdout
+    assert "add --nested" in refused.stderr and refused.stderr.count("\n") == 1
+    kernel.execute("parent.end()")
+    parent, nested = all_runs()
+    assert nested.parent_run_id == parent.run_id and nested.params == {"k": 1}
+
+
+def test_dashboard_magic_shows_the_widget(workdir, start_kernel):
+    kernel = start_kernel()
+    kernel.execute(LOAD)
+    kernel.execute("%%track experiment=d\nq = 1")
+    reply = kernel.execute("%nbtrack dashboard params.q = 1")
+    assert reply.status == "ok", reply.text
+    assert reply.mime("application/vnd.jupyter.widget-view+json")
