@@ -29,7 +29,15 @@ def column_label(column: str) -> str:
     return _text(_raw_label(column))
 
 HEIGHT = 380
-TEMPLATE = "plotly_white"
+
+
+def _style(fig: go.Figure) -> go.Figure:
+    """A light look without a plotly template (copying a template costs ~20 ms per figure)."""
+    fig.update_layout(plot_bgcolor="white", paper_bgcolor="white", font=dict(size=12),
+                      margin=dict(l=60, r=30, t=50, b=50))
+    fig.update_xaxes(gridcolor="#eee", zerolinecolor="#ddd", linecolor="#ccc")
+    fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ddd", linecolor="#ccc")
+    return fig
 
 
 def _plain(value: Any) -> Any:
@@ -61,11 +69,11 @@ def run_labels(runs: Any) -> dict[str, str]:
 def _empty(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
-        title=title, template=TEMPLATE, height=HEIGHT,
+        title=title, height=HEIGHT,
         annotations=[dict(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)],
         xaxis=dict(visible=False), yaxis=dict(visible=False),
     )
-    return fig
+    return _style(fig)
 
 
 def _is_number(value: Any) -> bool:
@@ -108,10 +116,10 @@ def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[st
             hovertemplate="%{fullData.name}<br>" + ("step" if x == "step" else "time") + " %{x}<br>"
                           + _text(key) + " %{y}<extra></extra>",
         ))
-    fig.update_layout(title=title, template=TEMPLATE, height=HEIGHT,
+    fig.update_layout(title=title, height=HEIGHT,
                       xaxis_title="step" if x == "step" else "wall time (UTC)", yaxis_title=_text(key),
                       legend=dict(orientation="h", y=-0.2))
-    return fig
+    return _style(fig)
 
 
 def scatter_figure(runs: Any, x: str, y: str, color: str | None = None) -> go.Figure:
@@ -151,9 +159,9 @@ def scatter_figure(runs: Any, x: str, y: str, color: str | None = None) -> go.Fi
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", text=names, customdata=run_ids,
                                  name=column_label(y), marker=dict(size=11),
                                  hovertemplate=hover + "<extra></extra>"))
-    fig.update_layout(title=title, template=TEMPLATE, height=HEIGHT,
+    fig.update_layout(title=title, height=HEIGHT,
                       xaxis_title=column_label(x), yaxis_title=column_label(y))
-    return fig
+    return _style(fig)
 
 
 def parallel_figure(runs: Any, params: Sequence[str], metric: str) -> go.Figure:
@@ -182,8 +190,8 @@ def parallel_figure(runs: Any, params: Sequence[str], metric: str) -> go.Figure:
         line=dict(color=colour, colorscale="Viridis", showscale=True,
                   reversescale=guess_direction(metric) == "min"),
     ))
-    fig.update_layout(title=title, template=TEMPLATE, height=HEIGHT)
-    return fig
+    fig.update_layout(title=title, height=HEIGHT)
+    return _style(fig)
 
 
 def bar_figure(runs: Any, metric: str, direction: str | None = None) -> go.Figure:
@@ -202,8 +210,8 @@ def bar_figure(runs: Any, metric: str, direction: str | None = None) -> go.Figur
                            name=column_label(metric),
                            hovertemplate="%{x}<br>" + column_label(metric) + " %{y}<extra></extra>"))
     fig.update_layout(title=title + (" (lower is better)" if direction == "min" else ""),
-                      template=TEMPLATE, height=HEIGHT, yaxis_title=column_label(metric))
-    return fig
+                      height=HEIGHT, yaxis_title=column_label(metric))
+    return _style(fig)
 
 
 def plotted_run_ids(fig: go.Figure) -> list[str]:

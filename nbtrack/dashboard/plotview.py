@@ -10,6 +10,7 @@ with the ``jupyterlab-plotly`` extension that ships inside plotly, VS Code nativ
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Callable, Iterator
 
 import ipywidgets as w
@@ -24,11 +25,14 @@ KINDS = (("history", "history"), ("scatter", "scatter"), ("parallel", "parallel"
 class PlotView(w.VBox):
     """Plot controls and the figure."""
 
-    def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None) -> None:
+    def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None,
+                 defer: bool = False) -> None:
         self.state = state
         self._report_error = report_error or (lambda error: None)
         self._syncing = False
-        self.figure: Any = None
+        self._render_lock = threading.RLock()
+        self._initial: threading.Thread | None = None
+        self._figure: Any = None
         self.kind = w.ToggleButtons(options=KINDS, value="history", style={"button_width": "80px"})
         self.kind.add_class("nbtrack-plot-kind")
         self.metric = w.Dropdown(description="metric", layout=w.Layout(width="260px"))
@@ -50,7 +54,25 @@ class PlotView(w.VBox):
         state.observe(self._guard(self._on_selection), "selected")
         state.observe(self._guard(self._on_data), "version")
         self.update_options()
-        self.render()
+        if defer:
+            # The first figure (plotly's cold start) is drawn in the background so the
+            # table shows at once; later redraws are synchronous and serialized with it.
+            self._initial = threading.Thread(target=self._guard(self.render), name="nbtrack-first-plot", daemon=True)
+            self._initial.start()
+        else:
+            self.render()
+
+    def wait(self, timeout: float | None = 30.0) -> None:
+        """Wait for the deferred first figure, if any."""
+        initial = self._initial
+        if initial is not None and initial is not threading.current_thread():
+            initial.join(timeout)
+
+    @property
+    def figure(self) -> Any:
+        """The figure on screen (a ``plotly.graph_objects.Figure``)."""
+        self.wait()
+        return self._figure
 
     def _guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         def guarded(*args: Any) -> Any:
@@ -148,10 +170,14 @@ class PlotView(w.VBox):
 
     def render(self) -> None:
         """Redraw the figure in place."""
-        self._layout_options()
-        self.figure = self.build_figure()
-        self.output.outputs = ({"output_type": "display_data", "data": figures.mimebundle(self.figure),
-                                "metadata": {}},)
+        with self._render_lock:
+            self._layout_options()
+            figure = self.build_figure()
+            self._figure = figure
+            self.output.outputs = ({"output_type": "display_data", "data": figures.mimebundle(figure),
+                                    "metadata": {}},)
 
     def plotted_run_ids(self) -> list[str]:
-        return figures.plotted_run_ids(self.figure) if self.figure is not None else []
+        """Run ids of the figure on screen, in trace order."""
+        figure = self.figure
+        return figures.plotted_run_ids(figure) if figure is not None else []

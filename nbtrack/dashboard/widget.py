@@ -78,7 +78,7 @@ class Dashboard(w.VBox):
 
         # -- views ------------------------------------------------------------------
         self.table = RunTableView(self.state, report)
-        self.plots = PlotView(self.state, report)
+        self.plots = PlotView(self.state, report, defer=True)
         self.detail = DetailView(self.state, report)
         self.compare = CompareView(self.state, report)
         self.tabs = w.Tab(children=[self.plots, self.detail, self.compare])

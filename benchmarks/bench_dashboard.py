@@ -1,0 +1,107 @@
+"""How fast the dashboard opens and reacts with 10,000 runs in one experiment.
+
+Creates 10,000 runs (10 params, 5 metrics, 3 tags) through the public tracking API in a
+temp SQLite store (about a minute; ``--db PATH`` keeps and reuses the database), then
+prints the Python-side time of opening the dashboard and of filter, sort and page changes
+(each includes re-rendering the table and the plot). Targets: open < 1 s, each change < 0.3 s.
+
+    python benchmarks/bench_dashboard.py [--runs 10000] [--db /tmp/bench.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import nbtrack  # noqa: E402
+
+EXPERIMENT = "bench"
+
+
+def populate(n: int) -> None:
+    started = time.perf_counter()
+    for i in range(n):
+        params = {f"p{k}": (i * (k + 1)) % (k + 2) for k in range(8)}
+        params["model"] = ("rf", "lin", "gbm")[i % 3]
+        params["seed"] = 42
+        with nbtrack.track(EXPERIMENT, name=f"run-{i:05d}", params=params,
+                           tags={"stage": ("dev", "prod")[i % 2], "owner": f"u{i % 5}", "batch": str(i // 1000)}):
+            nbtrack.log_metrics({"acc": (i % 997) / 997, "f1": (i % 991) / 991, "auc": (i % 983) / 983,
+                                 "loss": 1 - (i % 977) / 977, "latency_ms": float(i % 50)})
+        if (i + 1) % 1000 == 0:
+            print(f"  {i + 1:,} runs ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+def timed(label: str, action, repeat: int = 5, settle=None) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - start)
+        if settle is not None:
+            settle(result)  # not timed: e.g. the first plot, drawn in the background
+    median = statistics.median(times)
+    print(f"{label:<44} median {median * 1000:7.1f} ms   max {max(times) * 1000:7.1f} ms")
+    return median
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--db", help="SQLite file to create or reuse (default: a temp file)")
+    args = parser.parse_args()
+    db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="nbtrack-bench-")) / "nbtrack.db"
+    os.environ.pop("NBTRACK_STORE", None)
+    nbtrack.set_store(db)
+    have = nbtrack.count_runs(EXPERIMENT) if db.exists() else 0
+    if have < args.runs:
+        print(f"creating {args.runs - have:,} runs in {db} ...")
+        populate(args.runs - have)
+    print(f"{nbtrack.count_runs(EXPERIMENT):,} runs in {db}\n")
+
+    from nbtrack.dashboard.widget import Dashboard, dashboard
+
+    start = time.perf_counter()
+    board = dashboard(EXPERIMENT)
+    print(f"{'open (first, cold imports)':<44} {(time.perf_counter() - start) * 1000:7.1f} ms")
+    board.plots.wait()
+
+    def settle(opened):
+        opened.plots.wait()
+        opened.close()
+
+    results = {"open": timed("open (table shown; first plot follows)", lambda: Dashboard(EXPERIMENT), settle=settle)}
+
+    filters = iter(["metrics.acc > 0.5", "params.model = 'rf' and metrics.loss < 0.3",
+                    "tags.stage = 'prod' or metrics.f1 > 0.9", "params.p3 IN (1, 2)", ""] * 4)
+    results["filter"] = timed("filter (type a filter, Enter)",
+                              lambda: setattr(board.filter_box, "value", next(filters)))
+    board.filter_box.value = ""
+    sorts = iter(["metrics.acc", "metrics.acc", "params.p3", "metrics.loss", "name", "params.model"] * 3)
+    results["sort"] = timed("sort (click a header)", lambda: board.table.header_buttons[next(sorts)].click(), 6)
+    results["page"] = timed("page (click next)", lambda: board.table.next_button.click())
+    pages = iter([100, 250, 399, 3, 200])
+    results["jump"] = timed("page (jump to a far page)", lambda: setattr(board.state, "page", next(pages)))
+    results["status"] = timed("status filter (toggle 'finished')",
+                              lambda: setattr(board.status_buttons["FINISHED"], "value",
+                                              not board.status_buttons["FINISHED"].value), 4)
+    ids = board.table.visible_run_ids()
+    selections = iter(range(len(ids)))
+    results["select"] = timed("select a run (plot updates)",
+                              lambda: setattr(board.table.row_for(ids[next(selections)]).check, "value", True))
+    print()
+    ok = results["open"] < 1.0 and all(v < 0.3 for k, v in results.items() if k != "open")
+    print("targets (open < 1 s, changes < 0.3 s):", "met" if ok else "NOT met")
+    board.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
