@@ -21,8 +21,8 @@ STATUS_COLOURS = {
     "KILLED": "#7f7f7f",
 }
 
-DEFAULT_WIDTHS = {"run_id": 86, "name": 170, "status": 86, "start_time": 128, "duration": 72}
-VALUE_WIDTH = 104
+DEFAULT_WIDTHS = {"run_id": 80, "name": 160, "status": 84, "start_time": 120, "duration": 64}
+VALUE_WIDTH = 92
 
 CSS = """
 .nbtrack-dashboard { font-family: var(--jp-ui-font-family, sans-serif); font-size: 12px; }

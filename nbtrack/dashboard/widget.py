@@ -40,7 +40,7 @@ class Dashboard(w.VBox):
         self.experiment_picker = w.SelectMultiple(options=self._experiment_names(), value=(),
                                                   rows=3, description="experiments",
                                                   layout=w.Layout(width="300px"))
-        self.experiment_picker.style.description_width = "80px"
+        self.experiment_picker.style.description_width = "initial"
         self.experiment_picker.add_class("nbtrack-experiments")
         self._sync_experiments()
         self.filter_box = w.Text(value=self.state.filter_text, continuous_update=False,
