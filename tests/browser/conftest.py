@@ -14,6 +14,7 @@ Helpers (import with ``from conftest import open_notebook, run_cell, ...`` or us
 - ``open_notebook(page, lab_server, name, cells=None)``: open it, wait for ``| Idle``.
 - ``set_cell_source(page, index, source)``, ``run_cell(page, index, source=None)``:
   edit (without saving) and run a cell, waiting until its prompt shows a new count.
+- ``run_palette_command(page, label)``: run a command through the command palette.
 - ``cell_output_text(page, index)``, ``save_screenshot(page, name)`` (PNG under
   ``test-artifacts/screenshots/`` at the repo root).
 
@@ -313,6 +314,24 @@ def run_cell(page, index: int, source: str | None = None, timeout: int = CELL_TI
 def cell_output_text(page, index: int) -> str:
     outputs = cell(page, index).locator(".jp-OutputArea-output")
     return "\n".join(outputs.all_inner_texts())
+
+
+def run_palette_command(page, label: str, attempts: int = 4) -> None:
+    """Open the command palette (Ctrl+Shift+C), search ``label`` and run the first match."""
+    palette = page.locator("#modal-command-palette")
+    for _ in range(attempts):
+        page.keyboard.press("Control+Shift+c")
+        try:
+            palette.locator("input").wait_for(state="visible", timeout=3000)
+            break
+        except Exception:  # shortcuts not bound yet right after a load: try again
+            page.keyboard.press("Escape")
+    palette.locator("input").fill(label)
+    # The palette re-renders whenever command states change, so a click can hit a detached
+    # item: wait for the match to be the active one and press Enter instead.
+    palette.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label).wait_for(
+        state="attached", timeout=10_000)
+    page.keyboard.press("Enter")
 
 
 class LabPage:

@@ -21,6 +21,7 @@ from conftest import (
     cell_output_text,
     open_notebook,
     run_cell,
+    run_palette_command,
     save_screenshot,
     set_cell_source,
     wait_for_idle,
@@ -152,11 +153,7 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
 
     # "nbtrack: Open dashboard" inserts a nbtrack.dashboard() cell below and runs it.
     cell(page, 1).locator(".jp-InputPrompt").click()
-    page.keyboard.press("Control+Shift+c")
-    palette = page.locator("#modal-command-palette input")
-    palette.fill("nbtrack: Open dashboard")
-    page.locator("#modal-command-palette .lm-CommandPalette-item",
-                 has_text="Open dashboard").first.click()
+    run_palette_command(page, "nbtrack: Open dashboard")
     inserted = cell(page, 2)
     inserted.get_by_text("nbtrack.dashboard()").wait_for(timeout=TIMEOUT_MS)
     deadline = time.monotonic() + 60
