@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-import nbtrack
 from nbtrack import config
 
 from nb_kernel import Kernel, kernel_env
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def plain(text: str) -> str:
-    """Text without terminal colours."""
-    return ANSI.sub("", text)
 
 
 @pytest.fixture
@@ -52,9 +43,3 @@ def start_kernel(workdir, store_uri):
     yield start
     for kernel in kernels:
         kernel.shutdown()
-
-
-def all_runs(**kwargs):
-    """Runs in the test's store, oldest first."""
-    frame = nbtrack.runs(order_by="start_time ASC", **kwargs)
-    return [nbtrack.get_run(run_id) for run_id in frame["run_id"]]

@@ -1,10 +1,26 @@
-"""Write small notebooks with fixed cell ids for the tests."""
+"""Helpers for the notebook tests: small notebooks with fixed cell ids, reading the store."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
+
+import nbtrack
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain(text: str) -> str:
+    """Text without terminal colours."""
+    return ANSI.sub("", text)
+
+
+def all_runs(**kwargs):
+    """Runs in the test's store, oldest first."""
+    frame = nbtrack.runs(order_by="start_time ASC", **kwargs)
+    return [nbtrack.get_run(run_id) for run_id in frame["run_id"]]
 
 
 def write_notebook(path: Path, cells: list[tuple[str, str, str]]) -> Path:

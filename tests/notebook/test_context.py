@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import all_runs
+from nb_helpers import all_runs
 from nb_kernel import REPO
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from IPython.core.error import UsageError
 
-from nb_files import write_notebook
+from nb_helpers import write_notebook
 from nbtrack.notebook.arguments import TrackArgs, parse_nbtrack_line, parse_track_line
 from nbtrack.notebook.cellparams import code_body, collect_params, literal_assignments, param_value
 from nbtrack.notebook.hidden_state import Cell, Execution, analyze, names_of

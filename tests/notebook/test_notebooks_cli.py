@@ -14,8 +14,7 @@ import nbformat
 import pytest
 
 import nbtrack
-from conftest import all_runs
-from nb_files import write_notebook
+from nb_helpers import all_runs, write_notebook
 from nb_kernel import REPO
 
 EXAMPLES = REPO / "example_notebooks"

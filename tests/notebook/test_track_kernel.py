@@ -6,8 +6,7 @@ import json
 import time
 
 import nbtrack
-from conftest import all_runs, plain
-from nb_files import write_notebook
+from nb_helpers import all_runs, plain, write_notebook
 
 LOAD = "%load_ext nbtrack"
 
