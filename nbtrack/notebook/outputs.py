@@ -24,6 +24,7 @@ _SAVED = (
     ("image/jpeg", "jpg"),
 )
 MAX_TEXT = 2000
+MAX_STREAM = 20000
 
 
 @dataclass
@@ -38,6 +39,8 @@ class OutputCapture:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.outputs: list[CapturedOutput] = []
+        self.streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._sizes = {"stdout": 0, "stderr": 0}
         self._restore: list[tuple[Any, str, Any]] = []
 
     def _wrap(self, owner: Any, attribute: str, output_type: str, data_position: int) -> None:
@@ -60,10 +63,36 @@ class OutputCapture:
         setattr(owner, attribute, wrapper)
         self._restore.append((owner, attribute, original if had_own else None))
 
+    def _tee(self, name: str) -> None:
+        stream = getattr(sys, name, None)
+        original = getattr(stream, "write", None)
+        if original is None:
+            return
+        had_own = "write" in getattr(stream, "__dict__", {})
+        parts, sizes = self.streams[name], self._sizes
+
+        def write(text: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(text, str) and sizes[name] < MAX_STREAM:
+                parts.append(text[: MAX_STREAM - sizes[name]])
+                sizes[name] += len(parts[-1])
+            return original(text, *args, **kwargs)
+
+        try:
+            stream.write = write
+        except (AttributeError, TypeError):  # a stream that does not take attributes
+            return
+        self._restore.append((stream, "write", original if had_own else None))
+
     def __enter__(self) -> "OutputCapture":
         self._wrap(self.shell.display_pub, "publish", "display_data", 0)
         self._wrap(self.shell.displayhook, "write_format_data", "execute_result", 0)
+        self._tee("stdout")
+        self._tee("stderr")
         return self
+
+    def stream_text(self, name: str) -> str:
+        """What the cell printed to ``stdout`` or ``stderr`` (the first 20,000 characters)."""
+        return "".join(self.streams[name])
 
     def flush_inline_figures(self) -> None:
         """Display pending matplotlib inline figures now, so they are captured."""

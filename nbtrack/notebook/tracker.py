@@ -270,6 +270,8 @@ class CellTracker:
         run.set_document("cell", {
             "source": raw_cell, "id": cell_id, "index": snapshot.cell_index, "execution_count": count,
             "notebook": snapshot.path, "outputs": summaries, "previous_run": previous,
+            "stdout": capture.stream_text("stdout") if capture is not None else None,
+            "stderr": capture.stream_text("stderr") if capture is not None else None,
             "execution_seconds": elapsed,
         })
 

@@ -93,6 +93,8 @@ class Kernel:
                 outputs.append({"output_type": "stream", "name": content["name"], "text": content["text"]})
             elif kind in ("display_data", "execute_result", "update_display_data"):
                 outputs.append({"output_type": kind, "data": content["data"]})
+            elif kind in ("comm_msg", "comm_open"):
+                outputs.append({"output_type": "comm", "data": content.get("data", {})})
             elif kind == "error":
                 outputs.append({"output_type": "error", "ename": content["ename"], "traceback": content["traceback"]})
         while True:

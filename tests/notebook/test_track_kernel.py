@@ -86,6 +86,7 @@ def test_tracked_cell_records_params_metrics_outputs_snapshot_and_history(workdi
 
     cell = run.document("cell")
     assert cell["source"] == TRACKED and cell["id"] == "tracked" and cell["execution_count"] == 3
+    assert cell["stdout"] == "done\n"
     kinds = [o["output_type"] for o in cell["outputs"]]
     assert kinds.count("display_data") == 2 and kinds.count("execute_result") == 1
     hidden = run.document("hidden_state")
@@ -150,10 +151,14 @@ def test_both_argument_spellings_and_quiet(workdir, start_kernel):
     assert not [t for t in reply.mime("text/plain") if "nbtrack" in t], "--quiet shows no summary"
     (run,) = all_runs()
     assert (run.experiment, run.name, run.params) == ("churn", "first try", {"seed": 7})
+    kernel.execute("import nbtrack")
+    kernel.execute("%%track experiment=churn --quiet\nlr = 0.1\nnbtrack.log_param('lr', 0.5)")
+    assert all_runs()[-1].params == {"lr": 0.5}, "a param logged in the cell wins over the literal"
     reply = kernel.execute("%%track experiment=churn params=obj --no-outputs\nfrom IPython.display import HTML\n"
                            "HTML('<table><tr><td>1</td></tr></table>')")
     run = all_runs()[-1]
     assert run.params["obj"].startswith("<object object at")
+    assert run.document("cell")["outputs"] == []
     assert [a.name for a in run.artifacts if a.name.startswith("outputs/")] == []
     assert reply.mime("text/html"), "the output is still shown"
 
@@ -242,9 +247,13 @@ def test_live_notebook_from_the_frontend_channel_is_preferred(workdir, start_ker
     kernel.kc.shell_channel.send(session.msg("comm_msg", {
         "comm_id": comm_id, "data": {"type": "cell_scheduled", "cell_id": "c1", "path": "live.ipynb",
                                      "notebook": live}}))
-    reply = kernel.execute("%%track\nnew = 2", "c1")
+    reply = kernel.execute("%%track experiment=live metrics=acc\nnew = 2\nacc = 0.5", "c1")
     assert reply.status == "ok"
     (run,) = all_runs()
+    sent = [o["data"] for o in reply.outputs if o["output_type"] == "comm"]
+    assert [m["type"] for m in sent] == ["run_started", "run_finished"]
+    assert sent[0] == {"type": "run_started", "cell_id": "c1", "run_id": run.run_id, "experiment": "live"}
+    assert sent[1]["status"] == "FINISHED" and sent[1]["headline"] == {"key": "acc", "value": 0.5}
     notebook = run.document("notebook")
     assert notebook["source"] == "live" and notebook["cell_index"] == 1 and notebook["stale"] is False
     assert notebook["path"] == str(path)
