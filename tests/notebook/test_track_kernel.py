@@ -139,6 +139,9 @@ def test_bad_arguments_raise_usage_error_and_do_not_run_the_cell(workdir, start_
         assert "the body ran" not in shown
         assert "experiment=E" in shown and "--no-outputs" in shown, "the valid arguments are listed"
         assert "Traceback" not in shown
+    reply = kernel.execute("%%track\nx = (\nprint('the body ran')")
+    assert reply.status == "error" and reply.ename == "SyntaxError" and "the body ran" not in reply.stdout
+    assert "Cell In[" in plain(reply.text) or "line 3" in plain(reply.text)
     assert all_runs() == []
 
 
