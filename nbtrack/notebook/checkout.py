@@ -42,8 +42,8 @@ def build_notebook(text: str, cell_ids: list | None = None, metadata: dict | Non
 def checkout(run_id: str, path: str | os.PathLike | None = None) -> Path:
     """Write the notebook of run ``run_id`` (an id or unique prefix) as an ``.ipynb``.
 
-    ``path`` is a file, or a directory (an existing one, or a new path without a suffix); by default ``<notebook>-<run8>.ipynb``
-    in the current directory. Returns the path written.
+    ``path`` is a file, or a directory (an existing one, or a new path without a suffix);
+    by default ``<notebook>-<run8>.ipynb`` in the current directory. Returns the path written.
     """
     import nbformat
 

@@ -39,8 +39,6 @@ def cmd_checkout(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def _print_runs(store: str, started: float) -> None:
     import nbtrack
 

@@ -50,7 +50,8 @@ class NotebookSnapshot:
         }
 
 
-def locate_notebook(user_ns: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> tuple[str | None, str | None]:
+def locate_notebook(user_ns: Mapping[str, Any],
+                    environ: Mapping[str, str] = os.environ) -> tuple[str | None, str | None]:
     """(path, how it was found) of the notebook this kernel runs, from what the kernel was told.
 
     ``__vsc_ipynb_file__`` (VS Code) first, then ``JPY_SESSION_NAME`` and ``__session__``

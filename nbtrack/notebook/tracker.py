@@ -296,7 +296,8 @@ class CellTracker:
     def _summary(self, run: Any, outcome: Outcome) -> None:
         warnings = list(outcome.warnings)
         if outcome.hidden:
-            shown = "; ".join(outcome.hidden[:2]) + (f" (+{len(outcome.hidden) - 2} more)" if len(outcome.hidden) > 2 else "")
+            more = len(outcome.hidden) - 2
+            shown = "; ".join(outcome.hidden[:2]) + (f" (+{more} more)" if more > 0 else "")
             warnings.append(f"hidden state: {shown}")
         artifacts = {n for n in getattr(run, "_nbtrack_artifacts", ()) if n != ARTIFACT}
         try:

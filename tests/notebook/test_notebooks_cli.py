@@ -54,7 +54,8 @@ def test_quickstart_runs_and_records(quickstart, workdir):
     assert "# %%track experiment=quickstart metrics=accuracy\nlr = 0.05" in snapshot
     assert "# # nbtrack quickstart" in snapshot
     executions = run.document("history")["executions"]
-    assert [e["source"].splitlines()[0] for e in executions] == ["%load_ext nbtrack", "%%track experiment=quickstart metrics=accuracy"]
+    assert [e["source"].splitlines()[0] for e in executions] == [
+        "%load_ext nbtrack", "%%track experiment=quickstart metrics=accuracy"]
     executed = nbformat.read(str(workdir / "executed.ipynb"), as_version=4)
     shown = json.dumps([o for c in executed.cells if c.cell_type == "code" for o in c.outputs])
     assert f"nbtrack: run {run.run_id[:8]}" in shown and "final loss 0.328" in shown
