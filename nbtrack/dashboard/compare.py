@@ -60,7 +60,12 @@ def diff_lines(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b",
 
 def diff_html(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b", context: int = 3) -> str:
     """The diff of two notebook snapshots as escaped, coloured lines."""
-    lines = diff_lines(text_a, text_b, label_a, label_b, context)
+    return diff_lines_html(diff_lines(text_a, text_b, label_a, label_b, context))
+
+
+def diff_lines_html(lines: Sequence[str]) -> str:
+    """Unified-diff lines (e.g. from ``nbtrack.notebook.sourcediff.source_diff``) as escaped, coloured HTML."""
+    lines = [line.rstrip("\n") for line in lines]
     if not lines:
         return "<i>the two notebook snapshots are identical</i>"
     out = []

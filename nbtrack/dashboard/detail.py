@@ -224,11 +224,18 @@ def summary_html(record: Any) -> str:
 
 
 def notebook_snapshot_text(record: Any) -> str | None:
-    """The ``notebook.py`` artifact's text, or None when the run has none."""
+    """The notebook snapshot's text (artifact named by the ``notebook`` document, else
+    ``notebook.py``), or None when the run has none."""
     names = [getattr(a, "name", "") for a in getattr(record, "artifacts", []) or []]
-    if "notebook.py" not in names:
+    try:
+        document = record.document("notebook") or {}
+    except Exception:
+        document = {}
+    name = document.get("artifact") if isinstance(document, Mapping) else None
+    name = name if name in names else "notebook.py"
+    if name not in names:
         return None
-    return record.artifact("notebook.py").read_text()
+    return record.artifact(name).read_text()
 
 
 def detail_html(record: Any) -> str:

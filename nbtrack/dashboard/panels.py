@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
-from .compare import compare_html, diff_html
+from .compare import compare_html, diff_html, diff_lines_html
 from .detail import detail_html, notebook_snapshot_text, plotly_artifacts
 from .figures import run_label
 from .state import DashboardState
@@ -167,6 +167,16 @@ class CompareView(w.VBox):
         if a is None or b is None or a is b:
             self.diff.value = "<i>choose two different runs to diff their notebooks</i>" if len(by_id) >= 2 else ""
             return
+        try:  # the notebook layer's diff lines cells up by id; fall back to difflib on the texts
+            from nbtrack.notebook.sourcediff import source_diff
+        except Exception:
+            source_diff = None
+        if source_diff is not None:
+            try:
+                self.diff.value = diff_lines_html(source_diff(a.run_id, b.run_id).splitlines())
+                return
+            except Exception:
+                pass
         text_a, text_b = notebook_snapshot_text(a), notebook_snapshot_text(b)
         if text_a is None or text_b is None:
             missing = ", ".join(run_label(r.run_id, r.name) for r, t in ((a, text_a), (b, text_b)) if t is None)

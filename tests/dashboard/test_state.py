@@ -321,3 +321,19 @@ def test_refresh_button_picks_up_new_runs(runs12):
     assert board.state.total == 12
     board.refresh_button.click()
     assert board.state.total == 13
+
+
+def test_checkout_writes_the_runs_notebook(store, tmp_path):
+    with nbtrack.track("exp", name="snap") as run:
+        nbtrack.log_metric("acc", 0.5)
+        nbtrack.log_artifact(SNAPSHOT.format(lr=0.3), name="notebook.py")
+        run.set_document("notebook", {"artifact": "notebook.py", "path": "train.ipynb", "cell_index": 1,
+                                      "cell_ids": ["a1", "b2", "c3"]})
+    board = dashboard("exp")
+    board.table.row_for(run.run_id).open.click()
+    target = tmp_path / "checked-out.ipynb"
+    board.detail.checkout_path.value = str(target)
+    board.detail.checkout_button.click()
+    assert not board.state.message_is_error, board.state.message
+    assert target.exists() and "fit(lr=0.3)" in target.read_text()
+    assert str(target) in board.message.value
