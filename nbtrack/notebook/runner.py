@@ -29,7 +29,6 @@ def kernel_environment(notebook: Path, store: str) -> dict[str, str]:
     env["NBTRACK_STORE"] = store
     package_root = str(Path(__file__).resolve().parents[2])  # the nbtrack this process runs
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return env
 
 

@@ -53,7 +53,6 @@ def kernel_env(store_uri: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["NBTRACK_STORE"] = store_uri
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     env.update(extra)
     return env
 
