@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbtrack
 
 EVIL = "<img src=x onerror=alert(1)>"
-SNAPSHOT = ("# ---\n# jupyter:\n#   kernelspec: {{name: python3}}\n# ---\n\n"
+SNAPSHOT = ("# ---\n# jupyter:\n#   kernelspec: {{display_name: Python 3, language: python, name: python3}}\n# ---\n\n"
             "# %%\nimport numpy as np\n\n# %%\n%%track\nfit(lr={lr})\n\n# %%\nprint('done')\n")
 
 
