@@ -74,12 +74,21 @@ class Run:
             self.set_tags(tags)
         if notes:
             self.log_note(notes)
-        self._touched = False
         with _stack_lock:
             _active.append(self)
         FLUSHER.add(self)
         if capture_environment:
             self._start_environment_capture()
+            self._capture_source_context()
+        self._touched = False
+
+    def _capture_source_context(self) -> None:
+        """Record the notebook snapshot and history, or the script's source (never raises)."""
+        try:
+            from .notebook.context import capture_source_context
+        except ImportError:
+            return
+        capture_source_context(self)
 
     # --- context manager and decorator -------------------------------------------
 

@@ -33,7 +33,7 @@ def test_context_manager_records_everything_and_finishes():
     assert record.status == "FINISHED" and record.name == "first" and record.experiment == "churn"
     assert record.params == {"C": 0.5, "model": "logreg"}
     assert record.metrics == {"acc": 0.9}
-    assert record.tags == {"stage": "dev", "owner": "ana"}
+    assert record.tags == {"stage": "dev", "owner": "ana", "nbtrack.source": "script"}
     assert record.notes == "baseline\nsecond thought\n"
     assert record.end_time >= record.start_time and record.duration >= 0
     history = record.metric_history("acc")

@@ -105,7 +105,7 @@ def test_summary(populated):
     assert summary.statuses == {"FINISHED": 3, "FAILED": 1, "KILLED": 1}
     assert summary.params["model"] == 3 and summary.params["C"] == 5
     assert summary.metrics["acc"] == (0.7, 0.95)
-    assert summary.tags == {"stage": 3}
+    assert summary.tags == {"stage": 3, "nbtrack.source": 1}
 
 
 def test_metric_histories(populated):
