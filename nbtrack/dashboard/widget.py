@@ -68,7 +68,15 @@ class Dashboard(w.VBox):
         self.column_chooser = w.SelectMultiple(rows=8, layout=w.Layout(width="360px"))
         self.column_chooser.add_class("nbtrack-columns")
         self.columns_default = w.Button(description="default columns", layout=w.Layout(width="130px"))
-        self.column_box = w.HBox([self.column_chooser, self.columns_default], layout=w.Layout(display="none"))
+        self.direction_metric = w.Dropdown(description="metric", layout=w.Layout(width="220px"))
+        self.direction_metric.style.description_width = "50px"
+        self.direction = w.ToggleButtons(options=[("higher is better", "max"), ("lower is better", "min")],
+                                         style={"button_width": "110px"})
+        self.direction.add_class("nbtrack-direction")
+        self.column_box = w.HBox([self.column_chooser,
+                                  w.VBox([self.columns_default, w.HTML("<b>best value of</b>"),
+                                          self.direction_metric, self.direction])],
+                                 layout=w.Layout(display="none"))
         self.filter_error = w.HTML()
         self.filter_error.add_class("nbtrack-filter-error")
         self.message = w.HTML()
@@ -94,6 +102,8 @@ class Dashboard(w.VBox):
         traitlets.link((self.show_deleted, "value"), (self.state, "include_deleted"))
         self.columns_toggle.observe(self._guard(self._on_columns_toggle), "value")
         self.column_chooser.observe(self._guard(self._on_columns_chosen), "value")
+        self.direction_metric.observe(self._guard(lambda _c: self._show_direction()), "value")
+        self.direction.observe(self._guard(self._on_direction), "value")
         self.columns_default.on_click(self._guard(lambda _b: setattr(self.state, "columns_auto", True)))
         self.state.observe(self._guard(self._show_filter_error), ["filter_error"])
         self.state.observe(self._guard(self._show_message), ["message", "message_is_error"])
@@ -163,6 +173,20 @@ class Dashboard(w.VBox):
         if not self._syncing:
             self.state.statuses = [s for s, b in self.status_buttons.items() if b.value]
 
+    def _on_direction(self, change: Any) -> None:
+        metric = self.direction_metric.value
+        if not self._syncing and metric:
+            self.state.directions = {**self.state.directions, metric: change["new"]}
+
+    def _show_direction(self) -> None:
+        metric = self.direction_metric.value
+        if metric:
+            self._syncing = True
+            try:
+                self.direction.value = self.state.direction(metric)
+            finally:
+                self._syncing = False
+
     def _on_columns_toggle(self, change: Any) -> None:
         self.column_box.layout.display = None if change["new"] else "none"
 
@@ -185,8 +209,14 @@ class Dashboard(w.VBox):
                 self.column_chooser.value = value
             if self.filter_box.value != state.filter_text:
                 self.filter_box.value = state.filter_text
+            metrics = state.metric_keys()
+            if list(self.direction_metric.options) != metrics:
+                current = self.direction_metric.value
+                self.direction_metric.options = metrics
+                self.direction_metric.value = current if current in metrics else (metrics[0] if metrics else None)
         finally:
             self._syncing = False
+        self._show_direction()
         running = f' · <span style="color:{STATUS_COLOURS["RUNNING"]}">{state.running} running' + (
             ", auto-refreshing" if state.auto_refresh else "") + "</span>" if state.running else ""
         self.status_line.value = f"<span>{state.total:,} runs{running}</span>"

@@ -337,3 +337,17 @@ def test_checkout_writes_the_runs_notebook(store, tmp_path):
     assert not board.state.message_is_error, board.state.message
     assert target.exists() and "fit(lr=0.3)" in target.read_text()
     assert str(target) in board.message.value
+
+
+def test_metric_direction_is_settable_from_the_widget(runs12):
+    board = dashboard("exp")
+    board.direction_metric.value = "val_loss"
+    assert board.direction.value == "min"  # guessed from the name
+    board.direction.value = "max"
+    assert board.state.directions == {"val_loss": "max"}
+    assert board.state.best["metrics.val_loss"] == pytest.approx(0.98)
+    marked = [row["name"] for slot, row in zip(board.table.rows, board.state.rows)
+              if re.search(r'data-column="metrics.val_loss"[^>]*><span class="nbtrack-best"', slot.cells.value)]
+    assert marked == ["run-00"]  # now the highest val_loss is the best one
+    board.direction_metric.value = "acc"
+    assert board.direction.value == "max"
