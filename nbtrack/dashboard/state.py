@@ -90,7 +90,7 @@ class DashboardState(HasTraits):
         self._lock = threading.RLock()
         self._batch_depth = 0
         self._pending: str | None = None  # None | "page" | "full"
-        self._loading = False
+        self._local = threading.local()  # "loading" is per thread: a refresh thread must not mute the user
         self._reset_page = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -101,6 +101,14 @@ class DashboardState(HasTraits):
             super().__init__(experiments=experiments, filter_text=filter or "", **kwargs)
         if load:
             self.reload(full=True)
+
+    @property
+    def _loading(self) -> bool:
+        return getattr(self._local, "loading", False)
+
+    @_loading.setter
+    def _loading(self, value: bool) -> None:
+        self._local.loading = value
 
     # -- defaults and validation ------------------------------------------------------
     @validate("statuses")
@@ -200,6 +208,11 @@ class DashboardState(HasTraits):
     def _on_directions(self, change: Any) -> None:
         if self.summary is not None:
             self.best = best_values(self.summary.metrics, self.directions)
+            self.version += 1
+
+    @observe("columns")
+    def _on_columns(self, change: Any) -> None:
+        if not self._loading:  # chosen by hand: views redraw once; reload bumps version itself
             self.version += 1
 
     @observe("columns_auto")

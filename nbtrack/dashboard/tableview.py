@@ -80,7 +80,7 @@ class RunTableView(w.VBox):
         super().__init__([self.header, self.body, self.empty, pager],
                          layout=w.Layout(overflow="auto", margin="0"))
         self.add_class("nbtrack-table")
-        state.observe(self._guard(lambda _c: self.render()), ["version", "columns"])
+        state.observe(self._guard(lambda _c: self.render()), "version")
         state.observe(self._guard(lambda _c: self.render_selection()), "selected")
         self.render()
 
