@@ -11,6 +11,8 @@ import ast
 import math
 from typing import Any
 
+from .secrets import redact_param
+
 _MISSING = object()
 MAX_REPR = 200
 
@@ -142,10 +144,12 @@ def collect_params(spec: str | tuple[str, ...], source: str, namespace: dict[str
 
     ``spec`` is ``"auto"`` (literal assignments, with the value the name holds now),
     ``"none"``, or explicit names (recorded whatever they hold; undefined names skipped).
+    Secret-looking strings are recorded as ``<redacted>``.
     """
     if spec == "none":
         return {}
     if spec == "auto":
-        literals = literal_assignments(source)
-        return {name: param_value(namespace.get(name, literal)) for name, literal in literals.items()}
-    return {name: param_value(namespace[name]) for name in spec if name in namespace}
+        values = {name: namespace.get(name, literal) for name, literal in literal_assignments(source).items()}
+    else:
+        values = {name: namespace[name] for name in spec if name in namespace}
+    return {name: redact_param(name, param_value(value)) for name, value in values.items()}

@@ -85,7 +85,11 @@ def _script(run: Any) -> None:
         path = os.path.abspath(path)
         document["path"] = path
         if os.path.getsize(path) <= MAX_SCRIPT_BYTES:
-            document["artifact"] = run.log_artifact(path, name=f"source/{os.path.basename(path)}")
+            from .secrets import redact_text
+
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = redact_text(handle.read())
+            document["artifact"] = run.log_artifact(text, name=f"source/{os.path.basename(path)}")
     run.set_tags({"nbtrack.source": "script"})
     run.set_document("script", document)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .hidden_state import Execution
+from .secrets import redact_source
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,11 @@ class KernelHistory:
         return [Execution(count, raw[count], self.cell_ids.get(count)) for count in range(1, end)]
 
     def document(self, before: int | None = None) -> dict[str, Any]:
-        """The ``history`` document: executions with count, source, cell id and outcome."""
+        """The ``history`` document: executions with count, source (secrets redacted), cell id
+        and outcome."""
         return {
             "executions": [
-                {"execution_count": e.execution_count, "source": e.source, "cell_id": e.cell_id,
+                {"execution_count": e.execution_count, "source": redact_source(e.source), "cell_id": e.cell_id,
                  "failed": e.execution_count in self.failed}
                 for e in self.executions(before)
             ],

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from .cellparams import code_body
 from .hidden_state import Cell
+from .secrets import redact_text
 
 FORMAT = "py:percent"
 ARTIFACT = "notebook.py"
@@ -105,7 +106,8 @@ def notebook_cells(nb: Any) -> list[Cell]:
 
 
 def to_percent(nb: Any) -> str:
-    """The notebook as jupytext py:percent text (markdown, code and raw cells; no outputs)."""
+    """The notebook as jupytext py:percent text (markdown, code and raw cells; no outputs;
+    secret-looking literals redacted)."""
     key = json.dumps({"metadata": nb.get("metadata", {}),
                       "cells": [[c.get("cell_type"), c.get("source"), c.get("metadata", {})] for c in nb["cells"]]},
                      sort_keys=True, default=str)
@@ -114,7 +116,7 @@ def to_percent(nb: Any) -> str:
     if text is None:
         import jupytext
 
-        text = jupytext.writes(nb, fmt=FORMAT)
+        text = redact_text(jupytext.writes(nb, fmt=FORMAT))
         with _cache_lock:
             if len(_text_cache) > 64:
                 _text_cache.clear()

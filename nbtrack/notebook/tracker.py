@@ -21,6 +21,7 @@ from .cellparams import collect_params
 from .hidden_state import analyze
 from .history import KernelHistory
 from .outputs import OutputCapture, output_artifacts
+from .secrets import redact_source, redact_values, secret_values
 from .snapshot import ARTIFACT, NotebookSnapshot, take_snapshot
 from .summary import show, summary_bundle
 
@@ -267,11 +268,15 @@ class CellTracker:
         previous = getattr(run, "_nbtrack_previous", None)
         if previous:
             run.set_tag("nbtrack.previous_run", previous)
+        hidden = secret_values(namespace)
+        for summary in summaries:
+            if summary.get("text"):
+                summary["text"] = redact_values(summary["text"], hidden)
         run.set_document("cell", {
-            "source": raw_cell, "id": cell_id, "index": snapshot.cell_index, "execution_count": count,
+            "source": redact_source(raw_cell), "id": cell_id, "index": snapshot.cell_index, "execution_count": count,
             "notebook": snapshot.path, "outputs": summaries, "previous_run": previous,
-            "stdout": capture.stream_text("stdout") if capture is not None else None,
-            "stderr": capture.stream_text("stderr") if capture is not None else None,
+            "stdout": redact_values(capture.stream_text("stdout"), hidden) if capture is not None else None,
+            "stderr": redact_values(capture.stream_text("stderr"), hidden) if capture is not None else None,
             "execution_seconds": elapsed,
         })
 

@@ -266,3 +266,27 @@ def test_summary_is_one_line_and_escapes_run_strings():
         " · open with %nbtrack dashboard")
     assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
     assert "&lt;cell&gt;" in bundle["text/html"]
+
+
+# --- secrets -------------------------------------------------------------------------
+
+def test_secret_literals_are_redacted_from_sources():
+    from nbtrack.notebook.secrets import redact_text
+
+    source = ('api_key = "abc123"\nos.environ["GITHUB_TOKEN"] = \'ghp_zzzzzzzzzzzz\'\n'
+              'db = connect(url="postgres://me:hunter2@host/db", password="pw")\n'
+              'key = "accuracy"\nauthor = "Jane"\nmax_tokens = 256\nif token == "x": pass\n'
+              'client = OpenAI(api_key="sk-abcdefghijkl")\nsecret: str = "s"\nprint("sk-0123456789abc")')
+    redacted = redact_text(source)
+    for secret in ("abc123", "ghp_zzzz", "hunter2", '"pw"', "sk-abcdefghijkl", '"s"', "sk-0123456789abc"):
+        assert secret not in redacted
+    for kept in ('key = "accuracy"', 'author = "Jane"', "max_tokens = 256", 'if token == "x"',
+                 "postgres://<redacted>@host/db"):
+        assert kept in redacted
+
+
+def test_secret_params_are_redacted_but_numbers_are_kept():
+    namespace = {}
+    params = collect_params("auto", 'api_key = "abc123"\nmax_tokens = 256\nurl = "https://u:p@h/x"\nname = "rf"',
+                            namespace)
+    assert params == {"api_key": "<redacted>", "max_tokens": 256, "url": "https://<redacted>@h/x", "name": "rf"}

@@ -383,3 +383,17 @@ def test_dashboard_magic_shows_the_widget(workdir, start_kernel):
     reply = kernel.execute("%nbtrack dashboard params.q = 1")
     assert reply.status == "ok", reply.text
     assert reply.mime("application/vnd.jupyter.widget-view+json")
+
+
+def test_secrets_in_the_cell_are_not_recorded(workdir, start_kernel):
+    cell = '%%track\napi_key = "abcdef123456"\nmax_tokens = 256\nprint("using", api_key)'
+    path = write_notebook(workdir / "sec.ipynb", [("code", "s1", cell)])
+    kernel = start_kernel(JPY_SESSION_NAME=str(path))
+    kernel.execute(LOAD)
+    reply = kernel.execute(cell, "s1")
+    assert "using abcdef123456" in reply.stdout, "the user's own output is untouched"
+    (run,) = all_runs()
+    assert run.params == {"api_key": "<redacted>", "max_tokens": 256}
+    recorded = json.dumps([run.document("history"), run.document("cell")]) + run.artifact("notebook.py").read_text()
+    assert 'api_key = "<redacted>"' in recorded and "abcdef123456" not in recorded
+    assert run.document("cell")["stdout"] == "using <redacted>\n"
