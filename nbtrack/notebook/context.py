@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 _local = threading.local()
 MAX_SCRIPT_BYTES = 5_000_000
+_script_cache: dict[str, tuple[tuple[int, int], str]] = {}
 
 
 @contextlib.contextmanager
@@ -84,12 +85,16 @@ def _script(run: Any) -> None:
     if isinstance(path, str) and os.path.isfile(path):
         path = os.path.abspath(path)
         document["path"] = path
-        if os.path.getsize(path) <= MAX_SCRIPT_BYTES:
-            from .secrets import redact_text
+        stat = os.stat(path)
+        if stat.st_size <= MAX_SCRIPT_BYTES:
+            key = (stat.st_mtime_ns, stat.st_size)
+            cached = _script_cache.get(path)
+            if cached is None or cached[0] != key:
+                from .secrets import redact_text
 
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = redact_text(handle.read())
-            document["artifact"] = run.log_artifact(text, name=f"source/{os.path.basename(path)}")
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    cached = _script_cache[path] = (key, redact_text(handle.read()))
+            document["artifact"] = run.log_artifact(cached[1], name=f"source/{os.path.basename(path)}")
     run.set_tags({"nbtrack.source": "script"})
     run.set_document("script", document)
 

@@ -60,7 +60,8 @@ class PreviousRuns:
     def __init__(self) -> None:
         self.last: dict[str, str] = {}
 
-    def lookup(self, key: str, cell_id: str | None, path: str | None, exclude: str) -> str | None:
+    def lookup(self, key: str, cell_id: str | None, path: str | None, exclude: str,
+               nested: bool = False) -> str | None:
         if key in self.last:
             return self.last[key]
         if not cell_id:
@@ -69,6 +70,8 @@ class PreviousRuns:
             import nbtrack
 
             condition = "tags.`nbtrack.cell` = '" + cell_id.replace("'", "''") + "'"
+            if not nested:  # runs the cell's code started (children) are not runs of the cell
+                condition += " AND attributes.parent_run_id IS NULL"
             if path:
                 condition += " AND tags.`nbtrack.notebook` = '" + path.replace("'", "''") + "'"
             frame = nbtrack.runs(filter=condition, order_by="start_time DESC", max_results=2)
@@ -206,7 +209,7 @@ class CellTracker:
         return run
 
     def _previous(self, run: Any, key: str, cell_id: str | None, path: str | None) -> None:
-        run._nbtrack_previous = self.previous.lookup(key, cell_id, path, run.run_id)
+        run._nbtrack_previous = self.previous.lookup(key, cell_id, path, run.run_id, run.parent_run_id is not None)
 
     def _record(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                 snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome) -> None:

@@ -167,16 +167,19 @@ def test_both_argument_spellings_and_quiet(workdir, start_kernel):
 
 
 def test_rerun_links_previous_run_also_after_restart(workdir, start_kernel):
-    path = write_notebook(workdir / "n.ipynb", [("code", "c1", "%%track\nx = 1")])
+    cell = "%%track\nimport nbtrack\nx = 1\nwith nbtrack.track(nested=True):\n    pass"
+    path = write_notebook(workdir / "n.ipynb", [("code", "c1", cell)])
     kernel = start_kernel(JPY_SESSION_NAME=str(path))
     kernel.execute(LOAD)
-    kernel.execute("%%track\nx = 1", "c1")
-    kernel.execute("%%track\nx = 1", "c1")
+    kernel.execute(cell, "c1")
+    kernel.execute(cell, "c1")
     kernel.shutdown()
     kernel = start_kernel(JPY_SESSION_NAME=str(path))
     kernel.execute(LOAD)
-    kernel.execute("%%track\nx = 1", "c1")
-    first, second, third = all_runs()
+    kernel.execute(cell, "c1")
+    runs = all_runs()
+    assert len(runs) == 6, "each execution: the cell's run and a child run"
+    first, second, third = [r for r in runs if r.parent_run_id is None]
     assert "nbtrack.previous_run" not in first.tags
     assert second.tags["nbtrack.previous_run"] == first.run_id
     assert third.tags["nbtrack.previous_run"] == second.run_id
@@ -397,3 +400,16 @@ def test_secrets_in_the_cell_are_not_recorded(workdir, start_kernel):
     recorded = json.dumps([run.document("history"), run.document("cell")]) + run.artifact("notebook.py").read_text()
     assert 'api_key = "<redacted>"' in recorded and "abcdef123456" not in recorded
     assert run.document("cell")["stdout"] == "using <redacted>\n"
+
+
+def test_plain_track_call_in_a_notebook_records_the_snapshot(workdir, start_kernel):
+    path = write_notebook(workdir / "p.ipynb", [("code", "load", LOAD),
+                                              ("code", "p1", "import nbtrack\nwith nbtrack.track('plain'):\n    pass")])
+    kernel = start_kernel(JPY_SESSION_NAME=str(path))
+    kernel.execute(LOAD, "load")
+    assert kernel.execute("import nbtrack\nwith nbtrack.track('plain'):\n    pass", "p1").status == "ok"
+    (run,) = all_runs()
+    assert run.tags["nbtrack.source"] == "notebook" and run.tags["nbtrack.cell"] == "p1"
+    assert run.document("notebook")["cell_index"] == 1
+    assert "with nbtrack.track('plain')" in run.artifact("notebook.py").read_text()
+    assert [e["cell_id"] for e in run.document("history")["executions"]] == ["load", "p1"]
