@@ -123,7 +123,7 @@ class CompareView(w.VBox):
         self._report_error = report_error or (lambda error: None)
         self.records: list[Any] = []
         self.table = w.HTML()
-        self.table.add_class("nbtrack-compare")
+        self.table.add_class("nbtrack-compare-html")
         self.run_a = w.Dropdown(description="diff", layout=w.Layout(width="300px"))
         self.run_b = w.Dropdown(description="against", layout=w.Layout(width="300px"))
         self.diff = w.HTML()

@@ -43,6 +43,8 @@ CSS = """
 .nbtrack-differs { background: rgba(255, 200, 0, 0.25); }
 .nbtrack-snapshot pre { margin: 0; padding: 2px 6px; border-left: 3px solid transparent; }
 .nbtrack-snapshot .tracked { background: rgba(31, 119, 180, 0.12); border-left-color: #1f77b4; }
+.nbtrack-detail .widget-html-content, .nbtrack-compare-panel .widget-html-content,
+.nbtrack-filter-error .widget-html-content { line-height: 1.45; }
 .nbtrack-kv td, .nbtrack-kv th { text-align: left; padding: 1px 8px 1px 0; vertical-align: top; }
 """
 

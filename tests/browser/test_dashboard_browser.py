@@ -124,12 +124,22 @@ def test_dashboard_filter_sort_select_plot(browser_page, lab_server):
     page.locator(".nbtrack-plot-kind button", has_text="bar").click()
     wait_until(lambda: plot.locator(".barlayer .point").count() == 2, what="two bars")
 
+    # compare the two selected runs side by side
+    page.locator(".lm-TabBar-tab", has_text="Compare").first.click()
+    compare = page.locator(".nbtrack-compare-html")
+    wait_until(lambda: compare.locator("tr.nbtrack-differs").count() >= 2, what="differing rows")
+    assert compare.locator('tr.nbtrack-differs[data-key="params.lr"]').count() == 1
+    compare.scroll_into_view_if_needed()
+    save_screenshot(page, "dashboard-compare")
+
     # the detail of the payload-named run shows its name as text
     evil_row = page.locator(".nbtrack-row:visible", has=page.locator('[data-column="name"]', has_text=EVIL))
     evil_row.locator(".nbtrack-open").click()
     detail = page.locator(".nbtrack-detail-html")
     wait_until(lambda: EVIL in detail.inner_text(), what="detail of the payload run")
     assert page.locator('img[src="x"]').count() == 0 and dialogs == []
+    detail.scroll_into_view_if_needed()
+    save_screenshot(page, "dashboard-detail")
     page.locator(".lm-TabBar-tab", has_text="Plots").first.click()
     bars = plot.locator(".barlayer .point")
     wait_until(lambda: bars.count() == 2 and bars.first.is_visible(), what="the bar chart back after switching tabs")
