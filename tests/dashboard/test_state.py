@@ -351,3 +351,19 @@ def test_metric_direction_is_settable_from_the_widget(runs12):
     assert marked == ["run-00"]  # now the highest val_loss is the best one
     board.direction_metric.value = "acc"
     assert board.direction.value == "max"
+
+
+def test_an_initial_bad_filter_is_shown_and_can_be_fixed(runs12):
+    board = dashboard("exp", filter="metrics.acc >")
+    assert board.state.rows == [] and "position 13" in board.filter_error.value
+    assert board.filter_box.value == "metrics.acc >"
+    board.filter_box.value = "metrics.acc > 0"
+    assert board.state.total == 12 and board.filter_error.value == ""
+
+
+def test_an_empty_store_opens_with_a_hint(store):
+    board = dashboard()
+    assert board.state.total == 0 and board.table.visible_run_ids() == []
+    assert "no runs match" in board.table.empty.value
+    assert board.plots.figure is not None  # an empty figure, not an error
+    assert not board.state.message_is_error
