@@ -9,6 +9,7 @@ numbers) and runs with the shell's usual interactivity, so the last expression i
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Any
 
 
@@ -22,13 +23,31 @@ def compile_body(shell: Any, body: str, raw_cell: str, header_lines: int = 1) ->
 
 def run_body(shell: Any, tree: ast.Module, name: str) -> BaseException | None:
     """Execute the parsed cell; IPython shows any traceback; returns the exception or None."""
-    from IPython.core.async_helpers import _pseudo_sync_runner
     from IPython.core.interactiveshell import ExecutionResult
 
     result = ExecutionResult(None)
-    _pseudo_sync_runner(shell.run_ast_nodes(tree.body, name, interactivity=shell.ast_node_interactivity,
-                                            compiler=shell.compile, result=result))
+    try:
+        _run_to_completion(shell.run_ast_nodes(tree.body, name, interactivity=shell.ast_node_interactivity,
+                                               compiler=shell.compile, result=result))
+    except _Suspended as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return error
     return result.error_in_exec
+
+
+class _Suspended(RuntimeError):
+    """The cell awaited something: %%track runs cells synchronously."""
+
+
+def _run_to_completion(coroutine: Any) -> Any:
+    """Drive a coroutine that never suspends (IPython's run_ast_nodes for synchronous code)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coroutine.close()
+    raise _Suspended("top-level await is not supported inside %%track (move the await into a function "
+                     "run with asyncio, or drop %%track from this cell)")
 
 
 def mark_cell_failed(shell: Any, error: BaseException) -> bool:

@@ -413,3 +413,13 @@ def test_plain_track_call_in_a_notebook_records_the_snapshot(workdir, start_kern
     assert run.document("notebook")["cell_index"] == 1
     assert "with nbtrack.track('plain')" in run.artifact("notebook.py").read_text()
     assert [e["cell_id"] for e in run.document("history")["executions"]] == ["load", "p1"]
+
+
+def test_top_level_await_fails_the_run_with_a_clear_message(workdir, start_kernel):
+    kernel = start_kernel()
+    kernel.execute(LOAD)
+    reply = kernel.execute("%%track\nimport asyncio\nawait asyncio.sleep(0.01)")
+    assert reply.status == "error" and "top-level await is not supported inside %%track" in reply.stderr
+    (run,) = all_runs()
+    assert run.status == "FAILED"
+    assert kernel.execute("print('alive')").stdout == "alive\n"
