@@ -35,6 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,8 +266,11 @@ def open_notebook(page, lab_server: LabServer, name: str, cells: list[str] | Non
     """Open ``name`` (created with ``cells`` if given or missing) and wait for ``| Idle``."""
     if cells is not None or not (lab_server.root / name).exists():
         write_notebook(lab_server.root, name, cells)
-    page.goto(f"{lab_server.url}/lab/tree/{name}")
-    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(
+    # A fresh workspace per open: tabs restored from earlier tests would otherwise share
+    # the page (and their cells and kernel status) with this notebook.
+    workspace = f"t-{uuid.uuid4().hex[:12]}"
+    page.goto(f"{lab_server.url}/lab/workspaces/{workspace}/tree/{name}")
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").first.wait_for(
         state="visible", timeout=KERNEL_IDLE_TIMEOUT_MS)
     wait_for_idle(page)
     return page

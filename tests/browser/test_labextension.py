@@ -147,7 +147,7 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
     meta = saved.cells[1].metadata.get("nbtrack")
     assert meta and meta["run_id"] == run_id and meta["headline"]["key"] == "acc", meta
     page.reload()
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=TIMEOUT_MS)
+    cell(page, 0).wait_for(timeout=TIMEOUT_MS)
     wait_for_idle(page)
     assert run_id[:8] in wait_for_badge(page, 1, "FINISHED").text_content()
 
