@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
 import time
@@ -54,6 +55,7 @@ class Run:
         self.end_time: float | None = None
         self.status = "RUNNING"
         self.store_uri = config.store_uri()
+        self.pid = os.getpid()
         self._options = dict(experiment=experiment, name=name, tags=tags, params=params, notes=notes,
                              nested=nested, capture_environment=capture_environment)
         self._lock = threading.Lock()
@@ -415,6 +417,8 @@ def end_active_runs_at_exit() -> None:
     """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED."""
     in_kernel = "ipykernel" in sys.modules
     for run in reversed(list(_active)):
+        if run.pid != os.getpid():  # a forked child exiting must not end its parent's runs
+            continue
         if _uncaught_exception and isinstance(_uncaught_exception[0], KeyboardInterrupt):
             run.kill()
         elif _uncaught_exception:
