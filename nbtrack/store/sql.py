@@ -145,7 +145,9 @@ class SqlStore:
                 return
             except (IntegrityError, ProgrammingError, OperationalError, StoreUnavailableError) as error:
                 # Another process may be creating the same tables right now.
-                if attempt == 2 or "already exists" not in str(error) and "UNIQUE" not in str(error):
+                text = str(error).lower()
+                racing = "already exists" in text or "unique" in text or "duplicate" in text
+                if attempt == 2 or not racing:
                     if isinstance(error, StoreUnavailableError):
                         raise
                     raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
