@@ -246,8 +246,22 @@ class Dashboard(w.VBox):
         self.state.refresh()
 
     def close(self) -> None:
-        """Stop auto-refresh and close every widget."""
+        """Stop auto-refresh and close this widget and every widget inside it."""
         self.state.close()
+        seen: set[int] = set()
+
+        def close_tree(widget: Any) -> None:
+            if id(widget) in seen:
+                return
+            seen.add(id(widget))
+            for child in getattr(widget, "children", ()) or ():
+                close_tree(child)
+            if widget is not self:
+                widget.close()
+
+        close_tree(self)
+        for slot in self.table.rows:  # hidden row slots are children too, but be sure
+            close_tree(slot.box)
         super().close()
 
 

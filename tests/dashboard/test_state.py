@@ -367,3 +367,19 @@ def test_an_empty_store_opens_with_a_hint(store):
     assert "no runs match" in board.table.empty.value
     assert board.plots.figure is not None  # an empty figure, not an error
     assert not board.state.message_is_error
+
+
+def test_close_closes_every_widget_and_stops_refreshing(store):
+    make_runs(2)
+    live = nbtrack.track("exp", name="live")
+    board = dashboard("exp")
+    assert board.state.auto_refreshing
+    widgets = [board.filter_box, board.table.rows[0].check, board.plots.output, board.detail.tag_button]
+    assert all(widget.comm is not None for widget in widgets)
+    board.close()
+    assert all(widget.comm is None for widget in widgets) and board.comm is None
+    deadline = time.time() + 10
+    while time.time() < deadline and board.state.auto_refreshing:
+        time.sleep(0.1)
+    assert not board.state.auto_refreshing
+    live.end()
