@@ -244,9 +244,10 @@ def detail_html(record: Any) -> str:
     parts.append(section("Params", kv_table_html(getattr(record, "params", {}))))
     parts.append(section("Metrics (latest)", kv_table_html(getattr(record, "metrics", {}))))
     tags = getattr(record, "tags", {}) or {}
-    parts.append(section("Tags", kv_table_html({k: v for k, v in tags.items() if not k.startswith("nbtrack.")})
-                         + (f"<details><summary>system tags</summary>{kv_table_html({k: v for k, v in tags.items() if k.startswith('nbtrack.')})}</details>"
-                            if any(k.startswith("nbtrack.") for k in tags) else "")))
+    user_tags = {k: v for k, v in tags.items() if not k.startswith("nbtrack.")}
+    system_tags = {k: v for k, v in tags.items() if k.startswith("nbtrack.")}
+    folded = f"<details><summary>system tags</summary>{kv_table_html(system_tags)}</details>" if system_tags else ""
+    parts.append(section("Tags", kv_table_html(user_tags) + folded))
     notes = getattr(record, "notes", "") or ""
     parts.append(section("Notes", f'<div style="white-space:pre-wrap">{esc(notes)}</div>' if notes else "<i>none</i>"))
     environment, error = _guard(lambda: getattr(record, "environment", None))
@@ -255,7 +256,8 @@ def detail_html(record: Any) -> str:
     parts.append(section("Artifacts", artifacts_html(getattr(record, "artifacts", []) or [])))
     failure, _ = _document(record, "error")
     if failure:
-        parts.append(section("Error", f"<pre>{esc(value_text(failure) if not isinstance(failure, Mapping) else failure.get('traceback') or value_text(failure))}</pre>"))
+        trace = failure.get("traceback") if isinstance(failure, Mapping) else None
+        parts.append(section("Error", f"<pre>{esc(trace or value_text(failure))}</pre>"))
     hidden, error = _document(record, "hidden_state")
     parts.append(section("Hidden state", hidden_state_html(hidden) if not error else _error(error)))
     text, error = _guard(lambda: notebook_snapshot_text(record))

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import plotly.graph_objects as go
 
 from .columns import column_label as _raw_label
-from .columns import guess_direction, kind_of
+from .columns import guess_direction
 from .table import is_missing
 
 
@@ -113,8 +113,9 @@ def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[st
         traces.append(dict(type="scatter", x=xs, y=ys, mode="lines+markers" if len(xs) < 50 else "lines",
                            name=_text(labels.get(run_id, run_label(run_id))), customdata=[run_id] * len(xs),
                            hovertemplate=hover))
+    x_title = "step" if x == "step" else "wall time (UTC)"
     fig = go.Figure(data=traces, layout=dict(
-        title=dict(text=title), height=HEIGHT, xaxis=dict(title=dict(text="step" if x == "step" else "wall time (UTC)")),
+        title=dict(text=title), height=HEIGHT, xaxis=dict(title=dict(text=x_title)),
         yaxis=dict(title=dict(text=_text(key))), legend=dict(orientation="h", y=-0.2)))
     return _style(fig)
 
@@ -237,4 +238,4 @@ def mimebundle(fig: go.Figure) -> dict:
 
 
 __all__ = ["history_figure", "scatter_figure", "parallel_figure", "bar_figure", "run_label",
-           "run_labels", "plotted_run_ids", "mimebundle", "kind_of"]
+           "run_labels", "plotted_run_ids", "mimebundle"]

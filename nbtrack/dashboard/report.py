@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from nbtrack.errors import ExperimentNotFoundError, NbtrackError
 
 from . import figures
-from .columns import BASE_COLUMNS, default_columns, guess_direction, order_clause, run_ids_clause
+from .columns import BASE_COLUMNS, default_columns, guess_direction, order_clause
 from .table import CSS, best_values, esc, table_html
 
 MAX_TABLE_ROWS = 2000
@@ -170,4 +170,4 @@ def write_report(experiment: str | Sequence[str] | None = None, path: str | Path
     return target.resolve()
 
 
-__all__ = ["write_report", "render_report", "NoRunsToReportError", "run_ids_clause"]
+__all__ = ["write_report", "render_report", "NoRunsToReportError"]

@@ -356,7 +356,8 @@ class DashboardState(HasTraits):
         for part in [p.strip() for p in text.split(",") if p.strip()]:
             key, sep, value = part.partition("=")
             if not sep or not key.strip():
-                self.message, self.message_is_error = f"tags are key=value pairs separated by commas, not {part!r}", True
+                self.message = f"tags are key=value pairs separated by commas, not {part!r}"
+                self.message_is_error = True
                 return False
             tags[key.strip()] = value.strip()
         if not tags:

@@ -7,10 +7,10 @@ the views observe it; figures come from pure functions in ``figures.py``.
 
 from __future__ import annotations
 
-import traitlets
 from typing import Any
 
 import ipywidgets as w
+import traitlets
 
 from .columns import STATUSES, column_label, kind_of
 from .panels import CompareView, DetailView

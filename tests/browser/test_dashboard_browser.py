@@ -10,14 +10,11 @@ when ``NBTRACK_UPDATE_DOCS_IMAGES=1``).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT, SCREENSHOT_DIR, open_notebook, run_cell, save_screenshot
 
 pytestmark = pytest.mark.browser

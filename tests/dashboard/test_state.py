@@ -6,12 +6,11 @@ import re
 import time
 
 import pytest
+from dashboard_helpers import EVIL, SNAPSHOT, make_runs
 
 import nbtrack
 from nbtrack.dashboard.state import DashboardState
 from nbtrack.dashboard.widget import Dashboard, dashboard
-
-from dashboard_helpers import EVIL, SNAPSHOT, make_runs
 
 
 def names(state) -> list[str]:
