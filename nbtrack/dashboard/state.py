@@ -257,6 +257,12 @@ class DashboardState(HasTraits):
                 frame = api.runs(self.experiment_arg, flt, order_by=order_clause(self.sort_by, self.sort_desc),
                                  max_results=self.page_size, offset=page * self.page_size,
                                  include_deleted=self.include_deleted)
+                deleted: set[str] = set()
+                if self.include_deleted and len(frame):
+                    # runs() has no "deleted" column: the page's ids minus the live ones are the deleted ones
+                    ids = [str(r) for r in frame["run_id"].tolist()]
+                    live = set(api.runs(None, run_ids_clause(ids), max_results=len(ids))["run_id"].tolist())
+                    deleted = set(ids) - live
             except FilterSyntaxError as error:
                 self._filter_failed(error)
                 return False
@@ -277,7 +283,11 @@ class DashboardState(HasTraits):
                 self.running = int(summary.statuses.get("RUNNING", 0))
                 if self.columns_auto:
                     self.columns = default_columns(summary)
-                self.rows = frame.to_dict("records")
+                rows = frame.to_dict("records")
+                for row in rows:
+                    if row["run_id"] in deleted:
+                        row["deleted"] = True
+                self.rows = rows
                 self.version += 1
             finally:
                 self._loading = False

@@ -36,6 +36,7 @@ CSS = """
 .nbtrack-dashboard .nbtrack-header button { font-weight: bold; text-align: left; overflow: hidden;
   text-overflow: ellipsis; padding: 0 4px; }
 .nbtrack-dashboard .nbtrack-row:nth-child(even) { background: var(--jp-layout-color2, #f5f5f5); }
+.nbtrack-dashboard .nbtrack-deleted { text-decoration: line-through; opacity: 0.6; }
 .nbtrack-error { color: #b00020; white-space: pre; font-family: var(--jp-code-font-family, monospace); }
 .nbtrack-diff { font-family: var(--jp-code-font-family, monospace); font-size: 12px; white-space: pre; }
 .nbtrack-diff .add { background: #e6ffec; } .nbtrack-diff .del { background: #ffebe9; }
@@ -189,7 +190,8 @@ def row_html(row: Mapping[str, Any], columns: Sequence[str], best: Mapping[str, 
             f'style="width:{column_width(column, widths)}px">{cell_inner_html(column, value, best)}</div>'
         )
     run_id = esc(row.get("run_id", ""))
-    return f'<div class="nbtrack-cells" data-run-id="{run_id}">' + "".join(cells) + "</div>"
+    deleted = ' nbtrack-deleted" title="deleted: open it and click restore' if row.get("deleted") else ""
+    return f'<div class="nbtrack-cells{deleted}" data-run-id="{run_id}">' + "".join(cells) + "</div>"
 
 
 def header_label(column: str, sort_by: str | None, descending: bool) -> str:

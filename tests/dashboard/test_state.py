@@ -265,6 +265,8 @@ def test_actions_tag_rename_note_delete_restore(runs12):
     assert run_id not in board.table.visible_run_ids() and board.state.total == 11
     board.show_deleted.value = True
     assert run_id in board.table.visible_run_ids()
+    assert "nbtrack-deleted" in board.table.row_for(run_id).cells.value
+    assert sum("nbtrack-deleted" in slot.cells.value for slot in board.table.rows if slot.run_id) == 1
     board.detail.restore_button.click()
     board.show_deleted.value = False
     assert run_id in board.table.visible_run_ids() and board.state.total == 12
