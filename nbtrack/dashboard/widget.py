@@ -109,7 +109,6 @@ class Dashboard(w.VBox):
         self.state.observe(self._guard(self._show_message), ["message", "message_is_error"])
         self.state.observe(self._guard(self._on_version), "version")
         self.state.observe(self._guard(self._on_detail_run), "detail_run_id")
-        self.state.observe(self._guard(self._on_selected), "selected")
 
         controls = w.VBox([
             w.HBox([self.experiment_picker,
@@ -234,10 +233,6 @@ class Dashboard(w.VBox):
     def _on_detail_run(self, change: Any) -> None:
         if change["new"]:
             self.tabs.selected_index = TAB_DETAIL
-
-    def _on_selected(self, change: Any) -> None:
-        if len(change["new"]) >= 2 and len(change["old"]) < 2 and self.tabs.selected_index == TAB_DETAIL:
-            self.tabs.selected_index = TAB_PLOTS
 
     # -- public ----------------------------------------------------------------------------
     def refresh(self) -> None:
