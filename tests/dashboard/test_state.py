@@ -302,10 +302,13 @@ def test_auto_refresh_while_a_run_is_running(store):
         assert "1 running" in board.status_line.value
         nbtrack.log_metric("acc", 0.99)
         live.end()
+        def refreshed() -> bool:  # the refresh thread writes these; wait for what the user would see
+            return "FINISHED" in board.table.row_for(live.run_id).cells.value and board.state.running == 0
+
         deadline = time.time() + 10
-        while time.time() < deadline and board.state.running:
+        while time.time() < deadline and not refreshed():
             time.sleep(0.1)
-        assert board.state.running == 0
+        assert refreshed()
         assert [r["status"] for r in board.state.rows if r["name"] == "live"] == ["FINISHED"]
         assert "0.99" in board.table.row_for(live.run_id).cells.value
         deadline = time.time() + 5
