@@ -52,9 +52,11 @@ def _history_document(shell: Any) -> dict[str, Any]:
     tracker = extension.current_tracker()
     if tracker is not None and tracker.shell is shell:
         return tracker.history.document()
+    from .secrets import redact_source
+
     raw = shell.history_manager.input_hist_raw
-    return {"executions": [{"execution_count": n, "source": raw[n], "cell_id": None, "failed": False}
-                           for n in range(1, len(raw))]}
+    return {"executions": [{"execution_count": n, "source": redact_source(raw[n]), "cell_id": None,
+                            "failed": False} for n in range(1, len(raw))]}
 
 
 def _notebook(run: Any, shell: Any) -> None:
@@ -65,6 +67,10 @@ def _notebook(run: Any, shell: Any) -> None:
     current = tracker.history.current if tracker is not None and tracker.shell is shell else None
     cell_id = current.cell_id if current is not None else None
     raw_cell = current.raw_cell if current is not None else ""
+    if tracker is not None and current is not None and current.store_history:
+        from .history import current_execution_count
+
+        tracker.history.note_current(current_execution_count(shell), cell_id)
     live = frontend_link.live_notebook(cell_id) if cell_id else None
     snapshot = take_snapshot(cell_id, raw_cell, shell.user_ns, live)
     tags = {"nbtrack.source": "notebook"}

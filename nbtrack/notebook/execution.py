@@ -13,10 +13,12 @@ import sys
 from typing import Any
 
 
-def compile_body(shell: Any, body: str, raw_cell: str, header_lines: int = 1) -> tuple[ast.Module, str]:
-    """Transform and parse ``body``; raises SyntaxError (and what IPython's transformers raise)."""
+def compile_body(shell: Any, body: str, raw_cell: str, header_lines: int = 1,
+                 execution_count: int = 0) -> tuple[ast.Module, str]:
+    """Transform and parse ``body`` under the name of cell ``In[execution_count]``; raises
+    SyntaxError (and what IPython's transformers raise)."""
     transformed = "\n" * header_lines + shell.transform_cell(body)
-    name = shell.compile.cache(transformed, shell.execution_count, raw_code=raw_cell)
+    name = shell.compile.cache(transformed, execution_count, raw_code=raw_cell)
     tree = shell.compile.ast_parse(transformed, filename=name)
     return shell.transform_ast(tree), name
 

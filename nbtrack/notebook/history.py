@@ -4,6 +4,9 @@ IPython keeps the sources (``history_manager.input_hist_raw``, indexed by execut
 :class:`KernelHistory` adds what IPython does not keep: the cell id of each execution
 (sent by JupyterLab with the execute request) and whether it raised. It also remembers the
 execution in progress, which ``%%track`` needs (its cell id and raw source).
+
+IPython 8 and 9 differ in when ``shell.execution_count`` moves on (after the cell in 8,
+before it in 9), so the count of the cell in progress is read from its ExecutionResult.
 """
 
 from __future__ import annotations
@@ -20,10 +23,20 @@ from .secrets import redact_source
 class CurrentCell:
     """The cell being executed, as ``pre_run_cell`` announced it."""
 
-    execution_count: int | None
     cell_id: str | None
     raw_cell: str
+    store_history: bool
     started: float
+
+
+def current_execution_count(shell: Any) -> int | None:
+    """The execution count of the cell being executed (None outside a stored execution)."""
+    result = getattr(shell.displayhook, "exec_result", None)
+    count = getattr(result, "execution_count", None)
+    if isinstance(count, int):
+        return count
+    raw = shell.history_manager.input_hist_raw
+    return len(raw) - 1 if len(raw) > 1 else None
 
 
 class KernelHistory:
@@ -40,8 +53,9 @@ class KernelHistory:
         """Start recording; the cell running now (``%load_ext nbtrack``) is recorded too."""
         if not self._registered:
             cell_id = self._parent_cell_id()
-            if cell_id:
-                self.cell_ids[self.shell.execution_count] = cell_id
+            count = current_execution_count(self.shell)
+            if cell_id and count is not None:
+                self.cell_ids[count] = cell_id
             self.shell.events.register("pre_run_cell", self.pre_run_cell)
             self.shell.events.register("post_run_cell", self.post_run_cell)
             self._registered = True
@@ -65,16 +79,23 @@ class KernelHistory:
             self._registered = False
 
     def pre_run_cell(self, info: Any) -> None:
-        count = self.shell.execution_count if getattr(info, "store_history", False) else None
-        cell_id = getattr(info, "cell_id", None) or None
-        if count is not None and cell_id:
-            self.cell_ids[count] = cell_id
-        self.current = CurrentCell(count, cell_id, getattr(info, "raw_cell", "") or "", time.time())
+        self.current = CurrentCell(getattr(info, "cell_id", None) or None, getattr(info, "raw_cell", "") or "",
+                                   bool(getattr(info, "store_history", False)), time.time())
 
     def post_run_cell(self, result: Any) -> None:
         count = getattr(result, "execution_count", None)
-        if count is not None and not getattr(result, "success", True):
+        if not isinstance(count, int):
+            return
+        current = self.current
+        if current is not None and current.cell_id and current.store_history:
+            self.cell_ids.setdefault(count, current.cell_id)
+        if not getattr(result, "success", True):
             self.failed.add(count)
+
+    def note_current(self, count: int | None, cell_id: str | None) -> None:
+        """Record the id of the cell in progress now (its post_run_cell comes after the run)."""
+        if count is not None and cell_id:
+            self.cell_ids[count] = cell_id
 
     def executions(self, before: int | None = None) -> list[Execution]:
         """Executions in order (optionally only those with a count below ``before``)."""

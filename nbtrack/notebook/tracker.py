@@ -19,7 +19,8 @@ from . import context, execution, frontend_link
 from .arguments import TrackArgs
 from .cellparams import collect_params
 from .hidden_state import analyze
-from .history import KernelHistory
+from .cellparams import code_body
+from .history import KernelHistory, current_execution_count
 from .outputs import OutputCapture, output_artifacts
 from .secrets import redact_source, redact_values, secret_values
 from .snapshot import ARTIFACT, NotebookSnapshot, take_snapshot
@@ -110,14 +111,17 @@ class CellTracker:
         outside a cell execution); inside one, the cell ends in error as usual."""
         shell = self.shell
         current = self.history.current
-        if current is not None and current.execution_count == shell.execution_count and \
-                current.raw_cell.lstrip().startswith("%%track"):
+        count = current_execution_count(shell)
+        if current is not None and current.raw_cell.lstrip().startswith("%%track") and \
+                code_body(current.raw_cell).strip() == code_body(body).strip():
             raw_cell, cell_id = current.raw_cell, current.cell_id
+            self.history.note_current(count if current.store_history else None, cell_id)
         else:
             raw_cell, cell_id = f"%%track {line}".rstrip() + "\n" + body, None
-        header = len(raw_cell.split("\n")) - len(body.split("\n"))
+        lines = raw_cell.split("\n")
+        header = next((i + 1 for i, text in enumerate(lines) if text.startswith("%%track")), 1)
         try:
-            tree, name = execution.compile_body(shell, body, raw_cell, max(header, 1))
+            tree, name = execution.compile_body(shell, body, raw_cell, header, count or 0)
         except Exception as error:  # a syntax error: shown as IPython shows it; nothing tracked
             if isinstance(error, SyntaxError):
                 shell.showsyntaxerror()
@@ -131,6 +135,8 @@ class CellTracker:
         snapshot = self._snapshot(cell_id, raw_cell, outcome)
         cell_id = cell_id or snapshot.cell_id
         run = self._start_run(args, settings, snapshot, cell_id, raw_cell, body, outcome)
+        if run is not None:
+            run._nbtrack_count = count  # type: ignore[attr-defined]
         capture = OutputCapture(shell) if run is not None and args.outputs and settings.capture_outputs else None
         started = time.time()
         error: BaseException | None = None
@@ -216,7 +222,7 @@ class CellTracker:
         from ..errors import NbtrackError
 
         namespace = self.shell.user_ns
-        count = self.shell.execution_count
+        count = getattr(run, "_nbtrack_count", None) or current_execution_count(self.shell) or 0
 
         for key, value in collect_params(args.params, body, namespace).items():
             if args.params == "auto" and key in args.metrics:
