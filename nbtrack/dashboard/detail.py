@@ -183,6 +183,14 @@ def hidden_state_html(report: Any) -> str:
     """The hidden-state report (document ``hidden_state``) as escaped key/value lines."""
     if not report:
         return "<i>no hidden-state report</i>"
+    if isinstance(report, Mapping) and "warnings" in report:
+        warnings = report.get("warnings") or []
+        head = ('<ul class="nbtrack-hidden-warnings">'
+                + "".join(f'<li class="nbtrack-error">{esc(value_text(w))}</li>' for w in warnings) + "</ul>"
+                if warnings else '<div class="nbtrack-hidden-ok">no hidden-state issues: '
+                                 "the tracked cell's inputs came from cells run in order</div>")
+        rest = {k: v for k, v in report.items() if k not in ("warnings", "matters")}
+        return head + f"<details><summary>details</summary>{hidden_state_html(rest)}</details>"
     if isinstance(report, Mapping):
         rows = []
         for key in report:

@@ -217,3 +217,13 @@ def test_kv_and_hidden_state_escape():
     assert "<script>" not in detail.kv_table_html({"<script>": "<script>"})
     html = detail.hidden_state_html({"stale": ["<x>", "y"], "ok": False})
     assert "&lt;x&gt;" in html and "<li>" in html
+
+
+def test_hidden_state_leads_with_warnings():
+    report = {"tracked_cell": 3, "uses": ["df"], "out_of_order": [{"name": "df", "cell": 5}],
+              "warnings": ["df was last set by cell 5, which ran after <cell 3>"], "matters": True}
+    html = detail.hidden_state_html(report)
+    assert html.index("nbtrack-hidden-warnings") < html.index("<details>")
+    assert "&lt;cell 3&gt;" in html and "out_of_order" in html
+    clean = detail.hidden_state_html({"tracked_cell": 1, "uses": [], "warnings": [], "matters": False})
+    assert "no hidden-state issues" in clean and "nbtrack-error" not in clean
