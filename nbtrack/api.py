@@ -116,11 +116,12 @@ def count_runs(experiment: str | Iterable[str] | None = None, filter: str | None
     return count(_store_for_reading(), experiment, filter, include_deleted)
 
 
-def summarize_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None) -> "RunsSummary":
+def summarize_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,
+                   include_deleted: bool = False) -> "RunsSummary":
     """Counts, distinct param/tag values and metric ranges over all matching runs."""
     from .store.query import summarize_runs as summarize
 
-    return summarize(_store_for_reading(), experiment, filter)
+    return summarize(_store_for_reading(), experiment, filter, include_deleted)
 
 
 def metric_histories(run_ids: Sequence[str], key: str) -> "pd.DataFrame":
@@ -128,7 +129,8 @@ def metric_histories(run_ids: Sequence[str], key: str) -> "pd.DataFrame":
     from .store.query import metric_histories as histories
 
     store = _store_for_reading()
-    return histories(store, [store.resolve_run_id(r) for r in run_ids], key)
+    full_ids = [r if len(r) == 32 else store.resolve_run_id(r) for r in run_ids]
+    return histories(store, full_ids, key)
 
 
 def get_run(run_id: str) -> "RunRecord":
