@@ -49,7 +49,8 @@ def run_notebook(path: str | os.PathLike, store: str | os.PathLike | None = None
     nb = nbformat.read(str(notebook), as_version=4)
     kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=False,
-                            resources={"metadata": {"path": str(notebook.parent)}})
+                            resources={"metadata": {"path": str(notebook.parent)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
     try:
         client.execute(env=kernel_environment(notebook, store_uri(store)))
     except CellExecutionError as error:
@@ -57,9 +58,9 @@ def run_notebook(path: str | os.PathLike, store: str | os.PathLike | None = None
             o.get("output_type") == "error" for o in cell.get("outputs", []))), -1)
         if output is not None:
             nbformat.write(nb, str(output))
+        message = str(getattr(error, "evalue", "") or error)
         raise NotebookExecutionError(str(path), index, getattr(error, "ename", "Error"),
-                                     getattr(error, "evalue", str(error)).splitlines()[0] if str(error) else "") \
-            from None
+                                     (message.splitlines() or [""])[0]) from None
     if output is not None:
         nbformat.write(nb, str(output))
     return nb
