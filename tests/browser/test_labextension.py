@@ -136,21 +136,6 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
     save_screenshot(page, "labextension-run-details")
     page.locator(".jp-Dialog .jp-mod-accept").click()
 
-    # Save, reload: the badge comes back from the cell metadata.
-    page.keyboard.press("Control+s")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        saved = nbformat.read(str(path), as_version=4)
-        if saved.cells[1].metadata.get("nbtrack", {}).get("status") == "FINISHED":
-            break
-        time.sleep(0.2)
-    meta = saved.cells[1].metadata.get("nbtrack")
-    assert meta and meta["run_id"] == run_id and meta["headline"]["key"] == "acc", meta
-    page.reload()
-    cell(page, 0).wait_for(timeout=TIMEOUT_MS)
-    wait_for_idle(page)
-    assert run_id[:8] in wait_for_badge(page, 1, "FINISHED").text_content()
-
     # "nbtrack: Open dashboard" inserts a nbtrack.dashboard() cell below and runs it.
     cell(page, 1).locator(".jp-InputPrompt").click()
     run_palette_command(page, "nbtrack: Open dashboard")
@@ -165,3 +150,19 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
     assert re.fullmatch(r"\[\d+\]:", prompt), prompt
     assert "Traceback" not in cell_output_text(page, 2)
     save_screenshot(page, "labextension-dashboard-command")
+
+    # Save, reload: the badge comes back from the cell metadata.
+    cell(page, 1).locator(".jp-InputPrompt").click()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        page.keyboard.press("Control+s")
+        time.sleep(1)
+        saved = nbformat.read(str(path), as_version=4)
+        if saved.cells[1].metadata.get("nbtrack", {}).get("status") == "FINISHED":
+            break
+    meta = saved.cells[1].metadata.get("nbtrack")
+    assert meta and meta["run_id"] == run_id and meta["headline"]["key"] == "acc", meta
+    page.reload()
+    cell(page, 0).wait_for(timeout=TIMEOUT_MS)
+    wait_for_idle(page)
+    assert run_id[:8] in wait_for_badge(page, 1, "FINISHED").text_content()
