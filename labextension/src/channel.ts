@@ -15,6 +15,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { newRequestId } from './format';
 import {
   COMM_TARGET,
+  EXTENSION_VERSION,
   FrontendMessage,
   IRunDetails,
   IRunFinished,
@@ -25,7 +26,6 @@ import {
   parseKernelMessage
 } from './protocol';
 
-export const EXTENSION_VERSION = '0.1.0';
 const REQUEST_TIMEOUT_MS = 30000;
 
 interface IPending {

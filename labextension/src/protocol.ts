@@ -5,6 +5,8 @@
 
 export const COMM_TARGET = 'nbtrack';
 export const PROTOCOL_VERSION = 1;
+/** The extension's version (sent in `hello`); kept equal to package.json's by a test. */
+export const EXTENSION_VERSION = '0.1.0';
 
 /** A run's headline metric (shown on badges and in the Runs panel). */
 export interface IHeadline {

@@ -1,4 +1,16 @@
-import { parseKernelMessage, parseRunDetails, parseRunSummary } from '../protocol';
+import {
+  EXTENSION_VERSION,
+  parseKernelMessage,
+  parseRunDetails,
+  parseRunSummary
+} from '../protocol';
+import pkg from '../../package.json';
+
+describe('versions', () => {
+  it('sends the package version in hello', () => {
+    expect(EXTENSION_VERSION).toBe(pkg.version);
+  });
+});
 
 describe('parseKernelMessage', () => {
   it('parses run_finished and drops a malformed headline', () => {
