@@ -86,6 +86,7 @@ class TrackMagics(Magics):
 
     def _runs(self, filter_text: str | None) -> Any:
         import nbtrack
+
         from ..errors import FilterSyntaxError
 
         try:
@@ -97,6 +98,7 @@ class TrackMagics(Magics):
 
     def _dashboard(self, filter_text: str | None) -> Any:
         import nbtrack
+
         from ..errors import FilterSyntaxError
 
         try:

@@ -17,9 +17,8 @@ from typing import Any
 
 from . import context, execution, frontend_link
 from .arguments import TrackArgs
-from .cellparams import collect_params
+from .cellparams import code_body, collect_params
 from .hidden_state import analyze
-from .cellparams import code_body
 from .history import KernelHistory, current_execution_count
 from .outputs import OutputCapture, output_artifacts
 from .secrets import redact_source, redact_values, secret_values
@@ -154,7 +153,7 @@ class CellTracker:
         if run is not None:
             try:
                 self._record(run, args, raw_cell, body, cell_id, snapshot, capture, elapsed, outcome)
-            except BaseException as problem:  # noqa: BLE001 - tracking must not break the cell
+            except BaseException as problem:  # noqa: BLE001 - e.g. an interrupt while recording
                 outcome.warnings.append(f"could not record everything ({_short(problem)})")
             self._end(run, error, outcome)
             quiet = args.quiet or settings.quiet
@@ -219,18 +218,40 @@ class CellTracker:
 
     def _record(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                 snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome) -> None:
+        """Record everything about the cell; each step that fails is one warning, the rest goes on."""
+        count = getattr(run, "_nbtrack_count", None) or current_execution_count(self.shell) or 0
+        summaries: list[dict] = []
+        steps = (
+            ("params", lambda: self._record_params(run, args, body)),
+            ("metrics", lambda: self._record_metrics(run, args, outcome)),
+            ("artifacts", lambda: self._record_files(run, args, outcome)),
+            ("outputs", lambda: summaries.extend(self._record_outputs(run, capture, outcome))),
+            ("notebook snapshot", lambda: self._record_notebook(run, snapshot)),
+            ("history", lambda: self._record_history(run, snapshot, raw_cell, count, outcome)),
+            ("cell", lambda: self._record_cell(run, raw_cell, cell_id, snapshot, capture, summaries, count,
+                                               elapsed)),
+        )
+        for what, step in steps:
+            try:
+                step()
+            except Exception as problem:  # tracking must not break the cell
+                outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
+
+    def _record_params(self, run: Any, args: TrackArgs, body: str) -> None:
         from ..errors import NbtrackError
 
-        namespace = self.shell.user_ns
-        count = getattr(run, "_nbtrack_count", None) or current_execution_count(self.shell) or 0
-
-        for key, value in collect_params(args.params, body, namespace).items():
+        for key, value in collect_params(args.params, body, self.shell.user_ns).items():
             if args.params == "auto" and key in args.metrics:
                 continue
             try:
                 run.log_param(key, value)
             except (NbtrackError, ValueError, TypeError):
                 pass  # logged explicitly in the cell with another value: the explicit one wins
+
+    def _record_metrics(self, run: Any, args: TrackArgs, outcome: Outcome) -> None:
+        from ..errors import NbtrackError
+
+        namespace = self.shell.user_ns
         for name in args.metrics:
             if name not in namespace:
                 outcome.warnings.append(f"metric {name!r} is not defined after the cell")
@@ -239,6 +260,8 @@ class CellTracker:
                 run.log_metric(name, namespace[name])
             except (NbtrackError, ValueError, TypeError):
                 outcome.warnings.append(f"metric {name!r} is not a number ({type(namespace[name]).__name__})")
+
+    def _record_files(self, run: Any, args: TrackArgs, outcome: Outcome) -> None:
         for pattern in args.artifacts:
             files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
             if not files:
@@ -248,6 +271,7 @@ class CellTracker:
                 name = relative.replace(os.sep, "/") if not relative.startswith("..") else os.path.basename(path)
                 run.log_artifact(path, name=name)
 
+    def _record_outputs(self, run: Any, capture: OutputCapture | None, outcome: Outcome) -> list[dict]:
         summaries = []
         if capture is not None:
             for name, content, summary in output_artifacts(capture.outputs):
@@ -258,35 +282,41 @@ class CellTracker:
                         summary["artifact"] = None
                         outcome.warnings.append(f"output not saved ({_short(problem)})")
                 summaries.append(summary)
+        return summaries
 
+    def _record_notebook(self, run: Any, snapshot: NotebookSnapshot) -> None:
         artifact = run.log_artifact(snapshot.text, name=ARTIFACT) if snapshot.text is not None else None
         document = snapshot.document(artifact)
         if snapshot.source == "disk" and snapshot.mtime is not None:
             document["saved_after_start"] = snapshot.mtime >= run.start_time
         run.set_document("notebook", document)
 
+    def _record_history(self, run: Any, snapshot: NotebookSnapshot, raw_cell: str, count: int,
+                        outcome: Outcome) -> None:
         run.set_document("history", self.history.document(before=count + 1))
         if snapshot.cells:
             report = analyze(snapshot.cells, self.history.executions(before=count), snapshot.cell_index, raw_cell)
             run.set_document("hidden_state", report)
             outcome.hidden = report["warnings"]
 
+    def _record_cell(self, run: Any, raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
+                     capture: OutputCapture | None, summaries: list[dict], count: int, elapsed: float) -> None:
         lookup = getattr(run, "_nbtrack_lookup", None)
         if lookup is not None:
             lookup.join(2.0)
         previous = getattr(run, "_nbtrack_previous", None)
         if previous:
             run.set_tag("nbtrack.previous_run", previous)
-        hidden = secret_values(namespace)
+        known_secrets = secret_values(self.shell.user_ns)
         for summary in summaries:
             if summary.get("text"):
-                summary["text"] = redact_values(summary["text"], hidden)
+                summary["text"] = redact_values(summary["text"], known_secrets)
+        printed = {name: redact_values(capture.stream_text(name), known_secrets) if capture is not None else None
+                   for name in ("stdout", "stderr")}
         run.set_document("cell", {
             "source": redact_source(raw_cell), "id": cell_id, "index": snapshot.cell_index, "execution_count": count,
             "notebook": snapshot.path, "outputs": summaries, "previous_run": previous,
-            "stdout": redact_values(capture.stream_text("stdout"), hidden) if capture is not None else None,
-            "stderr": redact_values(capture.stream_text("stderr"), hidden) if capture is not None else None,
-            "execution_seconds": elapsed,
+            "stdout": printed["stdout"], "stderr": printed["stderr"], "execution_seconds": elapsed,
         })
 
     def _end(self, run: Any, error: BaseException | None, outcome: Outcome) -> None:
