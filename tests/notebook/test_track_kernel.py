@@ -306,6 +306,11 @@ def test_internal_failure_is_one_warning_and_the_cell_still_runs(workdir, start_
     assert len(warnings) == 1
     (run,) = all_runs()
     assert run.status == "FINISHED" and run.params == {"v": 1}
+    reply = kernel.execute("%%track metrics=acc,missing artifacts=*.nothing\nacc = 'high'")
+    (summary,) = [t for t in reply.mime("text/plain") if t.startswith("nbtrack: run")]
+    assert "metric 'acc' is not a number (str)" in summary and "metric 'missing' is not defined" in summary
+    assert "no file matches '*.nothing'" in summary
+    assert all_runs()[-1].status == "FINISHED"
 
 
 def test_nbtrack_line_magic_and_config(workdir, start_kernel, tmp_path):
