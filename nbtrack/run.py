@@ -48,7 +48,8 @@ class Run:
         if parent is not None and not nested:
             raise ActiveRunError(parent.run_id)
         self.run_id = uuid.uuid4().hex
-        self.experiment = (experiment or config.default_experiment()).strip()
+        inherited = parent.experiment if parent is not None and nested else None
+        self.experiment = (experiment or inherited or config.default_experiment()).strip()
         self.name = name or _default_name(self.run_id)
         self.parent_run_id = parent.run_id if parent is not None and nested else None
         self.start_time = time.time()

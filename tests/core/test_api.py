@@ -74,6 +74,7 @@ def test_second_run_needs_nested_and_links_parent():
             nbtrack.log_metric("inner", 1)
         nbtrack.log_metric("outer", 2)
     assert nbtrack.get_run(child.run_id).parent_run_id == parent.run_id
+    assert nbtrack.get_run(child.run_id).experiment == "n"  # children inherit the experiment
     assert nbtrack.get_run(parent.run_id).metrics == {"outer": 2.0}
     assert nbtrack.get_run(child.run_id).metrics == {"inner": 1.0}
 
