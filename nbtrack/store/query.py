@@ -64,26 +64,31 @@ def search_runs(store: "SqlStore", experiment=None, filter: str | None = None,
     if offset:
         query = query.offset(int(offset))
     with store.read() as connection:
-        rows = connection.execute(query).all()
+        rows = fetch_tuples(connection, query)
         ids = [row[0] for row in rows]
-        if len(ids) <= LITERAL_ID_LIMIT:
-            id_condition = lambda column: column.in_(ids)  # noqa: E731
+        if not ids:
+            param_rows = metric_rows = tag_rows = []
         else:
-            subquery = _base([s.runs.c.run_id], conditions)
-            if max_results is not None or offset:
-                subquery = subquery.order_by(*order).limit(max_results if max_results is not None else -1)
-                if offset:
-                    subquery = subquery.offset(int(offset))
-            id_condition = lambda column: column.in_(subquery)  # noqa: E731
-        param_rows = connection.execute(select(
-            s.params.c.run_id, s.params.c.key, s.params.c.kind, s.params.c.value
-        ).where(id_condition(s.params.c.run_id))).all() if ids else []
-        metric_rows = connection.execute(select(
-            s.latest_metrics.c.run_id, s.latest_metrics.c.key, s.latest_metrics.c.value, s.latest_metrics.c.is_nan
-        ).where(id_condition(s.latest_metrics.c.run_id))).all() if ids else []
-        tag_rows = connection.execute(select(
-            s.tags.c.run_id, s.tags.c.key, s.tags.c.value
-        ).where(id_condition(s.tags.c.run_id))).all() if ids else []
+            if len(ids) <= LITERAL_ID_LIMIT:
+                def restrict(statement, table):
+                    return statement.where(table.c.run_id.in_(ids))
+            elif max_results is None and not offset:
+                def restrict(statement, table):  # every matching run: a join walks them in index order
+                    return statement.select_from(table.join(s.runs, s.runs.c.run_id == table.c.run_id).join(
+                        s.experiments, s.runs.c.experiment_id == s.experiments.c.experiment_id)).where(*conditions)
+            else:
+                page = _base([s.runs.c.run_id], conditions).order_by(*order).limit(
+                    max_results if max_results is not None else -1).offset(int(offset))
+
+                def restrict(statement, table):
+                    return statement.where(table.c.run_id.in_(page))
+            param_rows = fetch_tuples(connection, restrict(select(
+                s.params.c.run_id, s.params.c.key, s.params.c.kind, s.params.c.value), s.params))
+            metric_rows = fetch_tuples(connection, restrict(select(
+                s.latest_metrics.c.run_id, s.latest_metrics.c.key, s.latest_metrics.c.value,
+                s.latest_metrics.c.is_nan), s.latest_metrics))
+            tag_rows = fetch_tuples(connection, restrict(select(
+                s.tags.c.run_id, s.tags.c.key, s.tags.c.value), s.tags))
 
     count = len(ids)
     position = {run_id: i for i, run_id in enumerate(ids)}
@@ -128,6 +133,22 @@ def search_runs(store: "SqlStore", experiment=None, filter: str | None = None,
     for key in sorted(tags):
         data[f"tags.{key}"] = tags[key]
     return pd.DataFrame(data)
+
+
+def fetch_tuples(connection, statement) -> list[tuple]:
+    """Run a select through the driver's own cursor: plain tuples, none of SQLAlchemy's
+    per-row work (a third of the time for the hundreds of thousands of rows behind runs())."""
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    if compiled.positional:
+        parameters = tuple(compiled.params[name] for name in compiled.positiontup)
+    else:
+        parameters = compiled.params
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def count_runs(store: "SqlStore", experiment=None, filter: str | None = None,
