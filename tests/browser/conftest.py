@@ -282,6 +282,26 @@ def wait_for_idle(page, timeout: int = KERNEL_IDLE_TIMEOUT_MS) -> None:
         state="visible", timeout=timeout)
 
 
+def wait_for_kernel_idle(lab_server: LabServer, name: str, timeout: float = 60.0) -> None:
+    """Wait (through the REST API) until the notebook's session has an idle kernel.
+
+    For pages without JupyterLab's status bar, e.g. Notebook 7.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{lab_server.url}/api/sessions", timeout=5) as r:
+                sessions = json.loads(r.read())
+        except (urllib.error.URLError, OSError, ValueError):
+            sessions = []
+        for session in sessions:
+            kernel = session.get("kernel") or {}
+            if session.get("path", "").endswith(name) and kernel.get("execution_state") == "idle":
+                return
+        time.sleep(0.25)
+    raise AssertionError(f"no idle kernel for {name} within {timeout:.0f}s")
+
+
 def cell(page, index: int):
     return page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
 
@@ -306,11 +326,19 @@ def run_cell(page, index: int, source: str | None = None, timeout: int = CELL_TI
     before = _prompt(page, index)
     cell(page, index).locator(".cm-content").click()
     page.keyboard.press("Control+Enter")
-    deadline = time.monotonic() + timeout / 1000
+    start = time.monotonic()
+    deadline = start + timeout / 1000
+    retries = 2
     while time.monotonic() < deadline:
         now = _prompt(page, index)
         if re.fullmatch(r"\[\d+\]:", now) and now != before:
             return cell(page, index)
+        if now == "[ ]:" == before and retries and time.monotonic() - start > 8:
+            # Never queued (the key went nowhere while the page settled): press again.
+            retries -= 1
+            start = time.monotonic()
+            cell(page, index).locator(".cm-content").click()
+            page.keyboard.press("Control+Enter")
         time.sleep(0.1)
     raise AssertionError(f"cell {index} did not finish in {timeout} ms (prompt {_prompt(page, index)!r})")
 

@@ -4,7 +4,8 @@ One notebook session covers the channel end to end: the live (unsaved) notebook 
 the kernel before the %%track cell runs (checked on the kernel websocket's frames and in
 the stored snapshot), the badge appears and survives save + reload, the Runs panel lists
 the run, the details dialog renders run strings as text, and the palette's dashboard
-command inserts and runs a cell.
+command inserts and runs a cell. A second test runs the same path in Notebook 7 (skipped
+when the `notebook` package is not installed).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from conftest import (
     save_screenshot,
     set_cell_source,
     wait_for_idle,
+    wait_for_kernel_idle,
+    write_notebook,
 )
 
 pytestmark = pytest.mark.browser
@@ -166,3 +169,41 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
     cell(page, 0).wait_for(timeout=TIMEOUT_MS)
     wait_for_idle(page)
     assert run_id[:8] in wait_for_badge(page, 1, "FINISHED").text_content()
+
+
+def test_notebook7_live_snapshot_and_badge(browser_page, lab_server):
+    """The same extension in Notebook 7 (served by the same server when `notebook` is installed)."""
+    import urllib.error
+    import urllib.request
+
+    pytest.importorskip("notebook", reason="Notebook 7 is not installed (pip install 'notebook>=7')")
+    import nbtrack
+
+    name = "nb7_track.ipynb"
+    path = lab_server.root / name
+    write_notebook(lab_server.root, name, ["%load_ext nbtrack", SAVED_TRACK_CELL])
+    try:
+        urllib.request.urlopen(f"{lab_server.url}/notebooks/{name}", timeout=10)
+    except urllib.error.HTTPError as exc:
+        pytest.skip(f"this server does not serve Notebook 7 pages ({exc.code})")
+
+    page = browser_page
+    page.goto(f"{lab_server.url}/notebooks/{name}")
+    cell(page, 1).wait_for(timeout=TIMEOUT_MS)
+    wait_for_kernel_idle(lab_server, name)
+    run_cell(page, 0)
+    set_cell_source(page, 1, UNSAVED_TRACK_CELL)
+    run_cell(page, 1)
+    b = wait_for_badge(page, 1, "FINISHED")
+    run_id = b.get_attribute("data-run-id")
+    assert "acc=0.875" in b.text_content()
+    assert "unsaved edit 42" not in path.read_text()
+    nbtrack.set_store(lab_server.store_uri)
+    record = nbtrack.get_run(run_id)
+    assert record.document("notebook")["source"] == "live"
+    assert "unsaved edit 42" in record.artifact("notebook.py").read_text()
+
+    run_palette_command(page, "nbtrack: Show runs")
+    page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_id}"]').wait_for(
+        timeout=TIMEOUT_MS)
+    save_screenshot(page, "notebook7-badge-runs-panel")
