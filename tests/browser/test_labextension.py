@@ -127,6 +127,23 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
     item = page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_id}"]')
     item.wait_for(state="visible", timeout=TIMEOUT_MS)
     assert "FINISHED" in item.inner_text() and "acc=0.875" in item.inner_text()
+
+    # It refreshes by itself when a run finishes, newest first.
+    run_cell(page, 1)
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        newest = badge(page, 1).get_attribute("data-run-id")
+        if newest != run_id and "FINISHED" in (badge(page, 1).text_content() or ""):
+            break
+        time.sleep(0.1)
+    assert newest != run_id
+    items = page.locator("#nbtrack-runs-panel .nbtrack-run")
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while items.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [items.nth(i).get_attribute("data-run-id") for i in range(items.count())] == [
+        newest, run_id]
+    run_id = newest
     save_screenshot(page, "labextension-runs-panel")
 
     # The badge opens the run's details; run strings are text, never HTML.
