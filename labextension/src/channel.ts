@@ -143,7 +143,7 @@ export class NbtrackChannel implements IDisposable {
 
   // ---------------------------------------------------------------- internals
 
-  private _send(message: FrontendMessage | Omit<FrontendMessage, never>): boolean {
+  private _send(message: FrontendMessage): boolean {
     const comm = this.ensureOpen();
     if (!comm) {
       return false;
