@@ -88,6 +88,11 @@ def diff(run_a: str, run_b: str) -> str:
     return source_diff(run_a, run_b)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the built JupyterLab extension lives (for `jupyter labextension develop`)."""
+    return [{"src": "labextension", "dest": "nbtrack"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext nbtrack``: register the %%track and %nbtrack magics."""
     from .notebook.extension import load
