@@ -153,7 +153,7 @@ def copy_runs(path: str, copies: int) -> None:
     connection.execute("create temp table originals as select run_uuid from runs where experiment_id = "
                        "(select experiment_id from experiments where name = 'bench')")
     for copy in range(1, copies + 1):
-        new_id = f"'{copy:04d}' || substr(run_uuid, 5)"  # MLflow's ids start with a timestamp
+        new_id = f"'x{copy:03d}' || substr(run_uuid, 5)"  # 'x' is not hex: never an original id
         for table in ("runs", "params", "metrics", "latest_metrics", "tags"):
             columns = [row[1] for row in connection.execute(f"pragma table_info({table})")]
             select = ", ".join(new_id if c == "run_uuid" else c for c in columns)
