@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, false, not_, or_, select, true
+from sqlalchemy import and_, exists, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import FilterSyntaxError
@@ -181,4 +181,4 @@ def order_expressions(keys: list[OrderKey]) -> list:
     return out
 
 
-__all__ = ["compile_filter", "order_expressions", "attribute_column", "false"]
+__all__ = ["compile_filter", "order_expressions", "attribute_column"]
