@@ -149,7 +149,9 @@ def experiments() -> "pd.DataFrame":
 
 def rename_run(run_id: str, name: str) -> None:
     """Give a stored run a new name."""
-    _store_for_reading().rename_run(run_id, name)
+    from .values import check_name
+
+    _store_for_reading().rename_run(run_id, check_name("run name", name))
 
 
 def tag_run(run_id: str, tags: dict[str, Any]) -> None:
@@ -161,6 +163,11 @@ def tag_run(run_id: str, tags: dict[str, Any]) -> None:
 
 def note_run(run_id: str, text: str) -> None:
     """Append a note to a stored run."""
+    from .values import check_text
+
+    if not isinstance(text, str):
+        raise TypeError(f"a note is text, not {type(text).__name__}")
+    check_text("note", text)
     _store_for_reading().append_note(run_id, text if text.endswith("\n") else text + "\n")
 
 
@@ -176,4 +183,9 @@ def restore_run(run_id: str) -> None:
 
 def rename_experiment(old: str, new: str) -> None:
     """Rename an experiment; its runs follow."""
+    from .values import check_name
+
+    if not isinstance(new, str) or not new.strip():
+        raise ValueError(f"experiment name must be a non-empty string, got {new!r}")
+    check_name("experiment name", new)
     _store_for_reading().rename_experiment(old, new)

@@ -69,6 +69,10 @@ def set_experiment(name: str | None) -> None:
     global _default_experiment
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ValueError(f"experiment name must be a non-empty string, got {name!r}")
+    if name is not None:
+        from .values import check_name
+
+        check_name("experiment name", name.strip())
     _default_experiment = name.strip() if name else None
 
 

@@ -45,7 +45,7 @@ class KeyNameError(NbtrackError, ValueError):
 
     def __init__(self, kind: str, key: object) -> None:
         self.kind, self.key = kind, key
-        super().__init__(f"{kind} key must be a non-empty string of at most 250 characters, got {key!r}")
+        super().__init__(f"{kind} key must be a non-empty string of at most 250 characters without NUL, got {key!r}")
 
 
 class FilterSyntaxError(NbtrackError, ValueError):

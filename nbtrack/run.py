@@ -15,7 +15,7 @@ from . import config
 from .errors import ActiveRunError, ParamConflictError, RunEndedError
 from .flusher import FLUSHER
 from .store.batch import Batch
-from .values import check_key, encode_param, metric_value, normalize_param, tag_value
+from .values import check_key, check_name, check_text, encode_param, metric_value, normalize_param, tag_value
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 
@@ -44,6 +44,10 @@ class Run:
             raise ValueError(f"experiment must be a non-empty string, got {experiment!r}")
         if name is not None and not isinstance(name, str):
             raise ValueError(f"run name must be a string, got {type(name).__name__}")
+        if experiment is not None:
+            check_name("experiment name", experiment.strip())
+        if name is not None:
+            check_name("run name", name)
         parent = active_run()
         if parent is not None and not nested:
             raise ActiveRunError(parent.run_id)
@@ -205,6 +209,7 @@ class Run:
         self._check_open()
         if not isinstance(text, str):
             raise TypeError(f"a note is text, not {type(text).__name__}")
+        check_text("note", text)
         with self._lock:
             self._pending.notes.append((self.run_id, text if text.endswith("\n") else text + "\n"))
             self._touched = True
@@ -238,6 +243,8 @@ class Run:
 
     def set_document(self, key: str, value: Any) -> None:
         """Attach a JSON-able document (stored once per distinct content)."""
+        if isinstance(key, str) and len(key) > 64:
+            raise ValueError(f"document key must be at most 64 characters, got {key[:70]!r}")
         with self._lock:
             self._pending.documents.append((self.run_id, check_key("document", key), value))
 

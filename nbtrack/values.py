@@ -22,9 +22,25 @@ EncodedParam = tuple[str, str, "float | None"]
 
 def check_key(kind: str, key: object) -> str:
     """Return ``key`` if it is a usable param/metric/tag key, else raise KeyNameError."""
-    if type(key) is not str or not key or len(key) > MAX_KEY_LENGTH:
+    if type(key) is not str or not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
         raise KeyNameError(kind, key)
     return key
+
+
+def check_text(what: str, value: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store in text (the run would never be written)."""
+    if "\x00" in value:
+        raise ValueError(f"{what} contains a NUL character (\\x00), which the store cannot keep: "
+                         "remove it (e.g. value.replace('\\x00', '')) before logging")
+    return value
+
+
+def check_name(what: str, value: object) -> str:
+    """A run or experiment name: a string of at most 250 characters without NUL."""
+    if not isinstance(value, str) or len(value) > MAX_KEY_LENGTH:
+        raise ValueError(f"{what} must be a string of at most {MAX_KEY_LENGTH} characters, "
+                         f"got {value if not isinstance(value, str) else value[:60] + '...'!r}")
+    return check_text(what, value)
 
 
 def _plain(value: Any) -> Any:
@@ -37,7 +53,9 @@ def _plain(value: Any) -> Any:
 def normalize_param(key: str, value: Any) -> Any:
     """Return the canonical Python value of a param (tuples become lists), or raise ParamTypeError."""
     value = _plain(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        return check_text(f"param {key!r}", value)
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (list, tuple)):
         return [normalize_param(key, item) for item in value]
@@ -103,7 +121,7 @@ def tag_value(key: str, value: Any) -> str:
     """Tags are strings; other scalars are converted with str()."""
     value = _plain(value)
     if isinstance(value, str):
-        return value
+        return check_text(f"tag {key!r}", value)
     if value is None or isinstance(value, (bool, int, float)):
         return str(value)
     raise TypeError(f"tag {key!r} must be a string or a scalar, not {type(value).__name__}")

@@ -8,6 +8,7 @@ every number.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # v2: metric steps and artifact sizes are 64-bit
 
 metadata = MetaData()
 
@@ -72,7 +73,7 @@ metric_history = Table(
     metadata,
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(250), nullable=False),
-    Column("step", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False),
     Column("value", Float),
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("timestamp", Float, nullable=False),
@@ -84,7 +85,7 @@ latest_metrics = Table(
     metadata,
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
-    Column("step", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False),
     Column("value", Float),
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("timestamp", Float, nullable=False),
@@ -105,7 +106,7 @@ artifacts = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(1000), primary_key=True),
     Column("sha256", String(64), nullable=False),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("media_type", String(100), nullable=False),
     Column("created_time", Float, nullable=False),

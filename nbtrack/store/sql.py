@@ -39,7 +39,14 @@ HEARTBEAT_TIMEOUT = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", "60"))
 STALE_CHECK_INTERVAL = 2.0
 
 # Migrations from version N to N+1, in order. Each takes a Connection inside a transaction.
-MIGRATIONS: dict[int, Any] = {}
+def _widen_integers(connection: Connection) -> None:
+    """v1 -> v2: 64-bit metric steps and artifact sizes (SQLite integers already are)."""
+    if connection.dialect.name == "postgresql":
+        for table, column in (("metrics", "step"), ("latest_metrics", "step"), ("artifacts", "size")):
+            connection.exec_driver_sql(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE BIGINT')
+
+
+MIGRATIONS: dict[int, Any] = {1: _widen_integers}
 
 
 def normalize_uri(uri: str) -> str:
