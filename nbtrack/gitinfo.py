@@ -8,7 +8,7 @@ import subprocess
 from typing import Any
 
 MAX_DIFF_BYTES = 1 << 20
-_CREDENTIALS = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
+_CREDENTIALS = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")
 
 
 def strip_credentials(url: str) -> str:

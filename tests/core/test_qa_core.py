@@ -88,3 +88,28 @@ def test_long_document_keys_are_refused_when_set(store_uri):
         with pytest.raises(ValueError, match="64"):
             run.set_document("k" * 65, {"a": 1})
     assert nbtrack.get_run(run.run_id).status == "FINISHED"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://user:p@ss@github.com/team/repo.git", "https://github.com/team/repo.git"),
+    ("https://user:tok@en@host:8443/repo", "https://host:8443/repo"),
+    ("https://token@github.com/team/repo.git", "https://github.com/team/repo.git"),
+    ("ssh://git:pw@host:22/repo", "ssh://host:22/repo"),
+    ("git@github.com:team/repo.git", "git@github.com:team/repo.git"),
+    ("https://github.com/team/a@b.git", "https://github.com/team/a@b.git"),
+])
+def test_git_remote_credentials_are_stripped_entirely(url, expected):
+    """A password with an '@' in it used to leave its tail in the recorded remote."""
+    from nbtrack.gitinfo import strip_credentials
+
+    assert strip_credentials(url) == expected
+
+
+def test_unicode_keys_can_be_filtered_and_sorted_without_backquotes(store_uri):
+    with nbtrack.track("uni", params={"größe": 3}) as first:
+        nbtrack.log_metric("précision", 0.9)
+    with nbtrack.track("uni", params={"größe": 5}):
+        nbtrack.log_metric("précision", 0.5)
+    found = nbtrack.runs("uni", filter="metrics.précision > 0.8 and params.größe = 3")
+    assert list(found["run_id"]) == [first.run_id]
+    assert list(nbtrack.runs("uni", order_by="metrics.précision DESC")["run_id"])[0] == first.run_id
