@@ -82,7 +82,7 @@ class Token:
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEY = re.compile(r"[A-Za-z0-9_.\-/:@]+")
+_KEY = re.compile(r"[\w.\-/:@]+")
 
 
 class _Lexer:
