@@ -10,6 +10,9 @@ from .magics import TrackMagics
 from .tracker import CellTracker
 
 _loaded: dict[int, tuple[TrackMagics, CellTracker]] = {}
+# the tracker of each shell outlives %unload_ext / %reload_ext: the cell ids and failures it
+# recorded, and the last run of each cell, are still true of this kernel after a reload
+_trackers: dict[int, CellTracker] = {}
 
 
 def current_tracker() -> CellTracker | None:
@@ -38,7 +41,9 @@ def load(ip: Any) -> None:
     """Register ``%%track`` and ``%nbtrack`` and, when present, the JupyterLab channel."""
     if id(ip) in _loaded:
         return
-    tracker = CellTracker(ip)
+    tracker = _trackers.get(id(ip))
+    if tracker is None or tracker.shell is not ip:
+        tracker = _trackers[id(ip)] = CellTracker(ip)
     tracker.start()
     magics = TrackMagics(ip, tracker)
     ip.register_magics(magics)

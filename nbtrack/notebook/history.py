@@ -70,13 +70,18 @@ class KernelHistory:
             return None
 
     def unregister(self) -> None:
+        """Stop recording; the cell running now (``%unload_ext nbtrack``) is recorded too."""
         if self._registered:
+            current, count = self.current, current_execution_count(self.shell)
+            if current is not None and current.cell_id and current.store_history and count is not None:
+                self.cell_ids.setdefault(count, current.cell_id)
             for event, callback in (("pre_run_cell", self.pre_run_cell), ("post_run_cell", self.post_run_cell)):
                 try:
                     self.shell.events.unregister(event, callback)
                 except ValueError:
                     pass
             self._registered = False
+            self.current = None  # its post_run_cell will not come: not the cell of a later execution
 
     def pre_run_cell(self, info: Any) -> None:
         self.current = CurrentCell(getattr(info, "cell_id", None) or None, getattr(info, "raw_cell", "") or "",
