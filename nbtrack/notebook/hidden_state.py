@@ -207,7 +207,8 @@ def analyze(cells: Iterable[Cell], history: Iterable[Execution], tracked_index: 
                 "notebook_defines_in": expected,
                 "matches_notebook": not stale,
             })
-            if stale:
+            edited_in_place = source_index is not None and source_index == expected
+            if stale and not edited_in_place:  # an edited cell in its place: "edited after it ran" says it
                 where = "a deleted or changed cell" if source_index is None else f"cell {source_index}"
                 warnings.append(f"'{name}' comes from {where} (In [{history[last].execution_count}]), "
                                 f"not from the notebook order")
