@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shlex
 import shutil
 from pathlib import Path
 
@@ -97,5 +98,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.time()
     run_notebook(notebook, store, notebook)
     _print_runs(store, started)
-    print(f"\nnext: nbtrack --store {store} ls   |   jupyter lab {notebook}")
+    quote = shlex.quote  # the commands are meant to be pasted into a shell
+    print(f"\nnext: nbtrack --store {quote(store)} ls   |   jupyter lab {quote(str(notebook))}")
     return 0

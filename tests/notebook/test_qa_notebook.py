@@ -67,3 +67,21 @@ def test_summary_after_an_edited_data_cell_leads_with_the_edit(workdir, start_ke
     (summary,) = [t for t in reply.mime("text/plain") if t.startswith("nbtrack: run")]
     assert summary.splitlines()[1] == "nbtrack: ⚠ hidden state: cell 1 was edited after it ran (In [2])", summary
     assert "notebook order" not in summary
+
+
+def test_demo_next_commands_can_be_pasted_when_the_directory_has_spaces(tmp_path, store_uri):
+    import shlex
+    import subprocess
+    import sys
+
+    from test_notebooks_cli import cli
+
+    result = cli("demo", "--dir", str(tmp_path / "my demo ü"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (line,) = [t for t in result.stdout.splitlines() if t.startswith("next: ")]
+    ls_command, lab_command = (shlex.split(part) for part in line[len("next: "):].split("   |   "))
+    assert lab_command == ["jupyter", "lab", str(tmp_path / "my demo ü" / "churn.ipynb")]
+    assert ls_command[0] == "nbtrack"
+    listed = cli(*ls_command[1:], cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "baseline" in listed.stdout and "final" in listed.stdout
