@@ -53,6 +53,10 @@ def search_runs(store: "SqlStore", experiment=None, filter: str | None = None,
     import numpy as np
     import pandas as pd
 
+    if max_results is not None and int(max_results) < 0:
+        raise ValueError(f"max_results must be 0 or more, got {max_results!r}")
+    if int(offset) < 0:
+        raise ValueError(f"offset must be 0 or more, got {offset!r}")
     store.mark_stale_runs()
     conditions = _where(experiment, filter, include_deleted)
     order = order_expressions(parse_order_by(order_by)) + [s.runs.c.start_time.desc(), s.runs.c.run_id]
@@ -77,8 +81,9 @@ def search_runs(store: "SqlStore", experiment=None, filter: str | None = None,
                     return statement.select_from(table.join(s.runs, s.runs.c.run_id == table.c.run_id).join(
                         s.experiments, s.runs.c.experiment_id == s.experiments.c.experiment_id)).where(*conditions)
             else:
-                page = _base([s.runs.c.run_id], conditions).order_by(*order).limit(
-                    max_results if max_results is not None else -1).offset(int(offset))
+                page = _base([s.runs.c.run_id], conditions).order_by(*order).offset(int(offset))
+                if max_results is not None:  # no LIMIT -1: PostgreSQL refuses negative limits
+                    page = page.limit(int(max_results))
 
                 def restrict(statement, table):
                     return statement.where(table.c.run_id.in_(page))

@@ -113,3 +113,23 @@ def test_unicode_keys_can_be_filtered_and_sorted_without_backquotes(store_uri):
     found = nbtrack.runs("uni", filter="metrics.précision > 0.8 and params.größe = 3")
     assert list(found["run_id"]) == [first.run_id]
     assert list(nbtrack.runs("uni", order_by="metrics.précision DESC")["run_id"])[0] == first.run_id
+
+
+def test_an_offset_without_max_results_over_many_runs(store_uri):
+    """More than LITERAL_ID_LIMIT runs with an offset and no limit sent LIMIT -1: PostgreSQL refused it."""
+    import time
+    import uuid
+
+    from nbtrack.store.batch import Batch
+    from nbtrack.store.query import LITERAL_ID_LIMIT
+
+    now = time.time()
+    ids = [uuid.uuid4().hex for _ in range(LITERAL_ID_LIMIT + 20)]
+    nbtrack.get_store().write_batch(Batch(
+        creates=[(run_id, "many", f"r{i}", now + i, None) for i, run_id in enumerate(ids)],
+        tags=[(ids[0], "first", "yes")]))
+    found = nbtrack.runs("many", offset=5)
+    assert len(found) == len(ids) - 5
+    assert found["run_id"].iloc[-1] == ids[0] and found["tags.first"].iloc[-1] == "yes"
+    with pytest.raises(ValueError, match="max_results"):
+        nbtrack.runs("many", max_results=-1)
