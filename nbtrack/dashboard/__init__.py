@@ -5,6 +5,8 @@ Importing this package is cheap; the widget, pandas and plotly load when first u
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 __all__ = ["dashboard", "Dashboard", "write_report"]
@@ -20,3 +22,18 @@ def __getattr__(name: str) -> Any:
 
         return write_report
     raise AttributeError(name)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing any ``nbtrack.dashboard.*`` module makes Python set the attribute
+    ``nbtrack.dashboard`` to this package, replacing the function ``nbtrack.dashboard()``;
+    the package is callable the same way, so ``nbtrack.dashboard("churn")`` keeps working
+    (and ``nbtrack.dashboard.figures`` too)."""
+
+    def __call__(self, experiment: str | list[str] | None = None, filter: str | None = None) -> Any:
+        from .widget import dashboard
+
+        return dashboard(experiment=experiment, filter=filter)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -85,3 +85,15 @@ def test_demo_next_commands_can_be_pasted_when_the_directory_has_spaces(tmp_path
     listed = cli(*ls_command[1:], cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "baseline" in listed.stdout and "final" in listed.stdout
+
+
+def test_nbtrack_dashboard_magic_twice_and_after_a_report(workdir, start_kernel):
+    kernel = start_kernel()
+    assert kernel.execute(LOAD).status == "ok"
+    assert kernel.execute("x = 1").status == "ok"
+    assert kernel.execute(TRACKED).status == "ok"
+    for code in ("%nbtrack dashboard", "%nbtrack dashboard", "nbtrack.report('qa', 'r.html')",
+                 "board = nbtrack.dashboard('qa'); print(board.state.total)"):
+        reply = kernel.execute(code)
+        assert reply.status == "ok", (code, plain(reply.text))
+    assert reply.stdout.strip() == "1"
