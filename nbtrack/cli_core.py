@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from typing import Any
 
@@ -117,12 +118,27 @@ def _section(title: str, mapping: dict) -> None:
         print(f"  {str(key).ljust(width)}  {value}")
 
 
+def _non_finite(value: float) -> str:
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _strict_json(value: Any) -> Any:
+    """``value`` with NaN and infinities as the strings "NaN", "Infinity", "-Infinity" (standard JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _non_finite(value)
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     run = nbtrack.get_run(args.run)
     if args.json:
         payload = run.to_dict()
         payload["environment"] = run.environment
-        print(json.dumps(payload, indent=2, default=str))
+        print(json.dumps(_strict_json(payload), indent=2, default=str, allow_nan=False))
         return 0
     print(f"run {run.run_id}  {run.name}")
     print(f"experiment {run.experiment}  status {run.status}{'  (deleted)' if run.deleted else ''}")
@@ -176,11 +192,32 @@ def cmd_diff(args: argparse.Namespace) -> int:
     print(f"--- {a.run_id[:8]} {a.name}\n+++ {b.run_id[:8]} {b.name}")
     for title, left, right in (("params", a.params, b.params), ("metrics", a.metrics, b.metrics),
                                ("tags", a.tags, b.tags)):
-        changed = {k: (left.get(k), right.get(k)) for k in sorted(set(left) | set(right))
-                   if left.get(k) != right.get(k) and not (k.startswith("nbtrack.") and title == "tags")}
+        changed = {k: (left.get(k, _ABSENT), right.get(k, _ABSENT)) for k in sorted(set(left) | set(right))
+                   if not _same(left.get(k, _ABSENT), right.get(k, _ABSENT))
+                   and not (k.startswith("nbtrack.") and title == "tags")}
         _print_changes(title, changed)
     _print_changes("environment", environment_differences(a.environment, b.environment))
     return 0
+
+
+_ABSENT = object()
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal values; NaN equals NaN (two runs whose loss diverged did not differ there)."""
+    if isinstance(left, float) and isinstance(right, float) and left != left and right != right:
+        return True
+    if isinstance(left, bool) or isinstance(right, bool):  # params keep types: True is not 1
+        return type(left) is type(right) and left == right
+    return left == right
+
+
+def _shown(value: Any) -> str:
+    if value is _ABSENT:
+        return "(none)"
+    if isinstance(value, float) and value != value:
+        return "nan"
+    return _value(value) or repr(value)
 
 
 def _print_changes(title: str, changed: dict[str, tuple]) -> None:
@@ -190,14 +227,18 @@ def _print_changes(title: str, changed: dict[str, tuple]) -> None:
     print(f"\n{title}:")
     width = max(len(k) for k in changed)
     for key, (left, right) in changed.items():
-        print(f"  {key.ljust(width)}  {_value(left) or '(none)'}  ->  {_value(right) or '(none)'}")
+        print(f"  {key.ljust(width)}  {_shown(left)}  ->  {_shown(right)}")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     frame = nbtrack.runs(args.experiment, filter=args.filter)
     if args.format == "csv":
         text = frame.to_csv(index=False)
-    else:
+    else:  # infinities would become null, like a missing metric: write them as strings
+        for column in [c for c in frame.columns if c.startswith("metrics.")]:
+            values = frame[column]
+            if values.abs().eq(math.inf).any():
+                frame[column] = [_non_finite(v) if v in (math.inf, -math.inf) else v for v in values]
         text = frame.to_json(orient="records", date_format="iso", indent=2)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:

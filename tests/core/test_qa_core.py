@@ -133,3 +133,49 @@ def test_an_offset_without_max_results_over_many_runs(store_uri):
     assert found["run_id"].iloc[-1] == ids[0] and found["tags.first"].iloc[-1] == "yes"
     with pytest.raises(ValueError, match="max_results"):
         nbtrack.runs("many", max_results=-1)
+
+
+def _cli(*argv):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    return subprocess.run([sys.executable, "-m", "nbtrack.cli", *argv], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(repo)}, timeout=120)
+
+
+def test_cli_diff_neither_invents_nor_hides_differences(isolated):
+    """NaN metrics in both runs were listed as '(none) -> (none)'; a None param vs no param was hidden."""
+    with nbtrack.track("d", params={"same": 1, "gone": None, "flag": True}) as a:
+        nbtrack.log_metric("loss", float("nan"))
+    with nbtrack.track("d", params={"same": 1, "flag": 1}) as b:
+        nbtrack.log_metric("loss", float("nan"))
+    out = _cli("diff", a.run_id, b.run_id)
+    assert out.returncode == 0, out.stderr
+    assert "metrics: identical" in out.stdout
+    assert "gone  None  ->  (none)" in out.stdout
+    assert "flag  True  ->  1" in out.stdout
+    assert "same" not in out.stdout
+
+
+def test_cli_json_output_is_standard_json_and_keeps_infinities(isolated):
+    """show --json printed bare NaN/Infinity (not JSON); export --format json turned inf into null."""
+    import json
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda constant: pytest.fail(f"non-standard JSON {constant}"))
+
+    with nbtrack.track("j") as run:
+        nbtrack.log_metric("up", float("inf"))
+        nbtrack.log_metric("down", float("-inf"))
+        nbtrack.log_metric("loss", float("nan"))
+        nbtrack.log_metric("acc", 0.5)
+    shown = _cli("show", "--json", run.run_id)
+    assert shown.returncode == 0, shown.stderr
+    assert strict(shown.stdout)["metrics"] == {"acc": 0.5, "down": "-Infinity", "loss": "NaN", "up": "Infinity"}
+    exported = _cli("export", "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    (row,) = strict(exported.stdout)
+    assert (row["metrics.up"], row["metrics.down"], row["metrics.acc"]) == ("Infinity", "-Infinity", 0.5)
