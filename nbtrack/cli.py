@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(subparsers)
+    for subparser in subparsers.choices.values():  # `nbtrack ls --store x.db` works too
+        if "--store" not in subparser._option_string_actions:
+            subparser.add_argument("--store", metavar="URI", default=argparse.SUPPRESS,
+                                   help="store URI or SQLite file (same as before the command)")
     return parser
 
 

@@ -179,3 +179,14 @@ def test_cli_json_output_is_standard_json_and_keeps_infinities(isolated):
     assert exported.returncode == 0, exported.stderr
     (row,) = strict(exported.stdout)
     assert (row["metrics.up"], row["metrics.down"], row["metrics.acc"]) == ("Infinity", "-Infinity", 0.5)
+
+
+def test_cli_store_option_after_the_command(isolated):
+    """`nbtrack ls --store runs.db` failed with 'unrecognized arguments'."""
+    nbtrack.set_store(isolated / "elsewhere.db")
+    with nbtrack.track("placed", name="over-there"):
+        pass
+    listed = _cli("ls", "--store", str(isolated / "elsewhere.db"))
+    assert listed.returncode == 0, listed.stderr
+    assert "over-there" in listed.stdout
+    assert "placed" in _cli("experiments", "--store", "elsewhere.db").stdout
