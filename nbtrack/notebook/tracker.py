@@ -222,7 +222,7 @@ class CellTracker:
         count = getattr(run, "_nbtrack_count", None) or current_execution_count(self.shell) or 0
         summaries: list[dict] = []
         steps = (
-            ("params", lambda: self._record_params(run, args, body)),
+            ("params", lambda: self._record_params(run, args, body, outcome)),
             ("metrics", lambda: self._record_metrics(run, args, outcome)),
             ("artifacts", lambda: self._record_files(run, args, outcome)),
             ("outputs", lambda: summaries.extend(self._record_outputs(run, capture, outcome))),
@@ -237,9 +237,13 @@ class CellTracker:
             except Exception as problem:  # tracking must not break the cell
                 outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
 
-    def _record_params(self, run: Any, args: TrackArgs, body: str) -> None:
+    def _record_params(self, run: Any, args: TrackArgs, body: str, outcome: Outcome) -> None:
         from ..errors import NbtrackError
 
+        if isinstance(args.params, tuple):  # names given: a typo must not go unnoticed
+            for name in args.params:
+                if name not in self.shell.user_ns:
+                    outcome.warnings.append(f"param {name!r} is not defined after the cell")
         for key, value in collect_params(args.params, body, self.shell.user_ns).items():
             if args.params == "auto" and key in args.metrics:
                 continue

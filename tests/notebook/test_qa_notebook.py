@@ -97,3 +97,15 @@ def test_nbtrack_dashboard_magic_twice_and_after_a_report(workdir, start_kernel)
         reply = kernel.execute(code)
         assert reply.status == "ok", (code, plain(reply.text))
     assert reply.stdout.strip() == "1"
+
+
+def test_params_naming_an_undefined_variable_is_a_warning_like_metrics(workdir, start_kernel):
+    kernel = start_kernel()
+    assert kernel.execute(LOAD).status == "ok"
+    reply = kernel.execute("%%track params=lr,bach_size metrics=acc,ac\nlr = 0.1\nbatch_size = 32\nacc = 0.9")
+    assert reply.status == "ok", plain(reply.text)
+    (summary,) = [t for t in reply.mime("text/plain") if t.startswith("nbtrack: run")]
+    assert "nbtrack: ⚠ param 'bach_size' is not defined after the cell" in summary.splitlines()
+    assert "nbtrack: ⚠ metric 'ac' is not defined after the cell" in summary.splitlines()
+    (run,) = all_runs()
+    assert run.params == {"lr": 0.1} and run.metrics == {"acc": 0.9}
