@@ -25,8 +25,19 @@ _uncaught_exception: list[BaseException] = []
 
 
 def active_run() -> "Run | None":
-    """The innermost run that is still active in this process, or None."""
-    return _active[-1] if _active else None
+    """The innermost run that is still active in this process, or None.
+
+    A forked child (multiprocessing) inherits its parent's runs but cannot write them:
+    they are not active there, so the child gets NoActiveRunError or starts its own run
+    instead of logging into a copy that is never written.
+    """
+    if _active and _active[-1].pid == os.getpid():
+        return _active[-1]
+    pid = os.getpid()
+    for run in reversed(_active):
+        if run.pid == pid:
+            return run
+    return None
 
 
 class Run:
@@ -311,7 +322,7 @@ class Run:
 
     def flush(self, heartbeat: bool = False) -> None:
         """Write buffered data to the store now (raises if the store cannot be reached)."""
-        if self.status == "DISCARDED":
+        if self.status == "DISCARDED" or self.pid != os.getpid():  # a forked child's copy: the parent writes it
             return
         with self._flush_lock:
             store = config.store_for(self.store_uri)
