@@ -66,9 +66,21 @@ class BlobStore:
         """Store ``data``; return (sha256, size)."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
-        if not self.fs.exists(target):
+        if not self._refresh(target):
             self._write_atomically(target, lambda f: f.write(data))
         return digest, len(data)
+
+    def _refresh(self, target: str) -> bool:
+        """Whether the blob exists; a local one is touched, so gc's grace period covers its new use."""
+        if self.is_local:
+            try:
+                os.utime(target)
+                return True
+            except FileNotFoundError:
+                return False
+            except OSError:  # e.g. another user's blob in a shared store: it is there, leave it be
+                return os.path.exists(target)
+        return self.fs.exists(target)
 
     def put_file(self, local_path: str | os.PathLike) -> tuple[str, int]:
         """Store a local file's content; return (sha256, size)."""
@@ -80,7 +92,7 @@ class BlobStore:
                 size += len(chunk)
         digest = hasher.hexdigest()
         target = self.path(digest)
-        if not self.fs.exists(target):
+        if not self._refresh(target):
             def copy(out: IO[bytes]) -> None:
                 with open(local_path, "rb") as f:
                     for chunk in iter(lambda: f.read(CHUNK), b""):
