@@ -182,11 +182,11 @@ class Run:
             check_key("metric", key)
             self._known_metric_keys.add(key)
         value = metric_value(key, value)
-        moment = time.time() if timestamp is None else float(timestamp)
+        moment = time.time() if timestamp is None else _as_timestamp(key, timestamp)
         with self._lock:
             if step is None:
                 step = self._next_step.get(key, 0)
-            elif type(step) is not int:
+            elif type(step) is not int or not -_STEP_LIMIT <= step < _STEP_LIMIT:
                 step = _as_step(key, step)
             if step >= self._next_step.get(key, 0):
                 self._next_step[key] = step + 1
@@ -412,7 +412,24 @@ def _as_step(key: str, step: Any) -> int:
         raise TypeError(f"step of metric {key!r} must be an integer, not {type(step).__name__}") from None
     if as_int != step:
         raise TypeError(f"step of metric {key!r} must be an integer, not {step!r}")
+    if not -_STEP_LIMIT <= as_int < _STEP_LIMIT:
+        raise ValueError(f"step of metric {key!r} must fit in 64 bits (|step| < 2**63), got {as_int}")
     return as_int
+
+
+_STEP_LIMIT = 2**63
+
+
+def _as_timestamp(key: str, timestamp: Any) -> float:
+    try:
+        moment = float(timestamp)
+    except (TypeError, ValueError):
+        raise TypeError(f"timestamp of metric {key!r} must be seconds since the epoch (a number), "
+                        f"not {type(timestamp).__name__}") from None
+    if not -9e9 < moment < 9e9:  # NaN, infinities, and times pandas cannot show (beyond ~2255)
+        raise ValueError(f"timestamp of metric {key!r} must be seconds since the epoch "
+                         f"(not milliseconds), got {timestamp!r}")
+    return moment
 
 
 def _json(value: Any) -> str:

@@ -241,3 +241,19 @@ def test_gc_keeps_an_old_blob_that_a_run_is_logging_again(isolated):
     assert store.blobs.put_bytes(b"weights")[0] == sha  # a new run logs the same content ...
     store.collect_garbage(grace_seconds=3600)  # ... and gc runs before its row is flushed
     assert store.blobs.exists(sha)
+
+
+@pytest.mark.parametrize("options", [{"step": 2**63}, {"step": -2**63 - 1}, {"timestamp": float("nan")},
+                                     {"timestamp": float("inf")}, {"timestamp": 1.7e12}])
+def test_metric_steps_and_timestamps_the_store_cannot_keep_are_refused_when_logged(store_uri, options):
+    """A step beyond 64 bits or a NaN timestamp made every flush fail (the run was lost); an infinite
+    timestamp was stored and then broke metric_history()."""
+    with nbtrack.track("steps") as run:
+        nbtrack.log_param("kept", 1)
+        with pytest.raises(ValueError):
+            nbtrack.log_metric("m", 1.0, **options)
+        nbtrack.log_metric("m", 2.0, step=2**63 - 1, timestamp=1_700_000_000.5)
+    record = nbtrack.get_run(run.run_id)
+    assert record.status == "FINISHED" and record.params == {"kept": 1}
+    history = record.metric_history("m")
+    assert list(history["step"]) == [2**63 - 1] and list(history["value"]) == [2.0]
