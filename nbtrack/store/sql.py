@@ -284,7 +284,11 @@ class SqlStore:
             if cached is not None and cached[0] is value:  # the same object, e.g. a shared environment
                 digest, body = cached[1], cached[2]
             else:
-                digest, body = document_body(value)
+                try:
+                    digest, body = document_body(value)
+                except (TypeError, ValueError, RecursionError) as error:  # never block the run's other data
+                    digest, body = document_body({"error": f"document {key!r} is not JSON-able: "
+                                                           f"{type(error).__name__}: {error}"})
                 if len(self._document_bodies) > 32:
                     self._document_bodies.clear()
                 self._document_bodies[id(value)] = (value, digest, body)

@@ -257,3 +257,17 @@ def test_metric_steps_and_timestamps_the_store_cannot_keep_are_refused_when_logg
     assert record.status == "FINISHED" and record.params == {"kept": 1}
     history = record.metric_history("m")
     assert list(history["step"]) == [2**63 - 1] and list(history["value"]) == [2.0]
+
+
+def test_a_document_that_is_not_json_does_not_block_the_runs_other_data(store_uri):
+    """Mixed-type dict keys (sort_keys) or a cycle made every flush of the run fail: the run was lost."""
+    cyclic: list = []
+    cyclic.append(cyclic)
+    with nbtrack.track("docs") as run:
+        nbtrack.log_param("kept", 1)
+        run.set_document("mixed", {1: "a", "b": 2})
+        run.set_document("cyclic", cyclic)
+    record = nbtrack.get_run(run.run_id)
+    assert record.status == "FINISHED" and record.params == {"kept": 1}
+    assert "not JSON-able" in record.document("mixed")["error"]
+    assert "not JSON-able" in record.document("cyclic")["error"]
