@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..errors import (
     AmbiguousRunIdError,
@@ -150,7 +150,7 @@ class SqlStore:
                 with self.write() as connection:
                     self._check_or_create(connection)
                 return
-            except (IntegrityError, ProgrammingError, OperationalError, StoreUnavailableError) as error:
+            except (DatabaseError, StoreUnavailableError) as error:  # e.g. 'file is not a database'
                 # Another process may be creating the same tables right now.
                 text = str(error).lower()
                 racing = "already exists" in text or "unique" in text or "duplicate" in text

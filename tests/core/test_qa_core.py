@@ -271,3 +271,15 @@ def test_a_document_that_is_not_json_does_not_block_the_runs_other_data(store_ur
     assert record.status == "FINISHED" and record.params == {"kept": 1}
     assert "not JSON-able" in record.document("mixed")["error"]
     assert "not JSON-able" in record.document("cyclic")["error"]
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(isolated):
+    (isolated / "notes.txt").write_text("not a database\n" * 100)
+    listed = _cli("--store", "notes.txt", "ls")
+    assert listed.returncode == 1 and "Traceback" not in listed.stderr
+    assert listed.stderr.strip().count("\n") == 0 and "file is not a database" in listed.stderr
+    nbtrack.set_store(isolated / "notes.txt")
+    from nbtrack.errors import StoreUnavailableError
+
+    with pytest.raises(StoreUnavailableError, match="cannot open"):
+        nbtrack.runs()
