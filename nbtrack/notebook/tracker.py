@@ -160,7 +160,7 @@ class CellTracker:
             if not quiet:
                 self._summary(run, outcome)
             else:
-                for warning in outcome.warnings:
+                for warning in self._warnings(outcome):
                     print(f"nbtrack: {warning}", file=sys.stderr)
         elif outcome.warnings:
             for warning in outcome.warnings:
@@ -330,7 +330,7 @@ class CellTracker:
             elif isinstance(error, KeyboardInterrupt):
                 run.kill()
             else:
-                run.fail(error)
+                self._fail(run, error)
         except BaseException as problem:  # noqa: BLE001
             outcome.warnings.append(f"could not end the run ({_short(problem)})")
         key = getattr(run, "_nbtrack_cell_key", None)
@@ -341,12 +341,29 @@ class CellTracker:
                               "run_id": run.run_id, "status": run.status, "experiment": run.experiment,
                               "duration": run.duration, "headline": headline})
 
-    def _summary(self, run: Any, outcome: Outcome) -> None:
+    def _fail(self, run: Any, error: BaseException) -> None:
+        """``run.fail(error)``, with secrets redacted from the stored message and traceback
+        (an error message often quotes the key or URL that was wrong)."""
+        import traceback
+
+        known = secret_values(self.shell.user_ns)
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        run.set_document("error", {"type": type(error).__name__, "message": redact_values(str(error), known),
+                                   "traceback": redact_values(text, known)})
+        run.end("FAILED")
+
+    @staticmethod
+    def _warnings(outcome: Outcome) -> list[str]:
+        """The warning lines of a tracked cell: its problems, then the hidden state that matters."""
         warnings = list(outcome.warnings)
         if outcome.hidden:
             more = len(outcome.hidden) - 2
             shown = "; ".join(outcome.hidden[:2]) + (f" (+{more} more)" if more > 0 else "")
             warnings.append(f"hidden state: {shown}")
+        return warnings
+
+    def _summary(self, run: Any, outcome: Outcome) -> None:
+        warnings = self._warnings(outcome)
         artifacts = {n for n in getattr(run, "_nbtrack_artifacts", ()) if n != ARTIFACT}
         try:
             show(summary_bundle(run.run_id, run.experiment, run.status, run.duration, len(run.params),

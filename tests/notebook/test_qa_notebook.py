@@ -109,3 +109,32 @@ def test_params_naming_an_undefined_variable_is_a_warning_like_metrics(workdir, 
     assert "nbtrack: ⚠ metric 'ac' is not defined after the cell" in summary.splitlines()
     (run,) = all_runs()
     assert run.params == {"lr": 0.1} and run.metrics == {"acc": 0.9}
+
+
+def test_a_failed_cell_does_not_store_secrets_quoted_by_its_error(workdir, start_kernel):
+    key = "sk-abcdefghijklmnopqrstuvwxyz123456"
+    kernel = start_kernel()
+    assert kernel.execute(LOAD).status == "ok"
+    reply = kernel.execute(f"%%track\napi_key = '{key}'\nmy_token = 'plain-token-value'\n"
+                           "raise ValueError('rejected ' + api_key + ' and ' + my_token + ' at https://u:pw1234@host')")
+    assert reply.status == "error" and key in plain(reply.text), "the user still sees the real error"
+    (run,) = all_runs()
+    assert run.status == "FAILED"
+    assert run.error["type"] == "ValueError"
+    assert run.error["message"] == "rejected <redacted> and <redacted> at https://<redacted>@host"
+    assert "ValueError: rejected <redacted> and <redacted>" in run.error["traceback"]
+    for secret in (key, "plain-token-value", "pw1234"):
+        assert secret not in str(run.error)
+
+
+def test_quiet_still_warns_about_hidden_state_on_stderr(workdir, start_kernel):
+    path = write_notebook(workdir / "quiet.ipynb", [
+        ("code", "load", LOAD), ("code", "data", "x = 2"), ("code", "tracked", "%%track --quiet\ny = x + 1")])
+    kernel = start_kernel(JPY_SESSION_NAME=str(path))
+    assert kernel.execute(LOAD, "load").status == "ok"
+    assert kernel.execute("x = 1", "data").status == "ok"  # the saved cell says x = 2
+    reply = kernel.execute("%%track --quiet\ny = x + 1", "tracked")
+    assert reply.status == "ok" and not [t for t in reply.mime("text/plain") if "nbtrack" in t]
+    assert reply.stderr == "nbtrack: hidden state: cell 1 was edited after it ran (In [2])\n"
+    (run,) = all_runs()
+    assert run.document("hidden_state")["matters"] is True
