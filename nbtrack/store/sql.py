@@ -63,9 +63,13 @@ def redact_uri(uri: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(uri).render_as_string(hide_password=True)
+        url = make_url(uri)
+        secret = {k: "***" for k in url.query if any(w in k.lower() for w in ("pass", "secret", "token", "key"))}
+        if secret:  # ?password=... is a password too
+            url = url.update_query_dict(secret)
+        return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:
-        return uri.split("@")[-1]
+        return uri.split("@")[-1].split("?")[0]
 
 
 class SqlStore:

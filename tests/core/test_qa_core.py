@@ -283,3 +283,15 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(isolated):
 
     with pytest.raises(StoreUnavailableError, match="cannot open"):
         nbtrack.runs()
+
+
+def test_a_password_in_the_store_uri_query_is_not_shown(isolated):
+    """?password=... was printed in full in store errors (and so in notebook outputs)."""
+    from nbtrack.store.sql import redact_uri
+
+    assert redact_uri("postgresql+psycopg://u@h/db?password=s3cret&sslmode=require") == \
+        "postgresql+psycopg://u@h/db?password=***&sslmode=require"
+    assert "s3cret" not in redact_uri("postgresql+psycopg://u:s3cret@h/db")
+    listed = _cli("--store", "postgresql://u@127.0.0.1:1/db?password=s3cret", "ls")
+    assert listed.returncode == 1 and "s3cret" not in listed.stderr + listed.stdout
+    assert "password=***" in listed.stderr
