@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 from typing import Any, Iterator
 
@@ -404,7 +405,7 @@ class DashboardState(HasTraits):
             self.message, self.message_is_error = f"checkout is not available: {error}", True
             return False
         try:
-            written = checkout(run_id, path or None)
+            written = checkout(run_id, path or _current_notebook_dir())
         except Exception as error:
             self.message, self.message_is_error = f"{type(error).__name__}: {error}", True
             return False
@@ -445,3 +446,17 @@ class DashboardState(HasTraits):
     def close(self) -> None:
         """Stop auto-refreshing."""
         self._stop.set()
+
+
+def _current_notebook_dir() -> str | None:
+    """The directory of the notebook this kernel runs (None when unknown: the current directory)."""
+    try:
+        from IPython import get_ipython
+
+        from nbtrack.notebook.snapshot import locate_notebook
+
+        shell = get_ipython()
+        path, _ = locate_notebook(shell.user_ns if shell is not None else {})
+    except Exception:
+        return None
+    return os.path.dirname(path) if path else None
