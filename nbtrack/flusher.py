@@ -76,6 +76,10 @@ class Flusher:
             if run in self._runs:
                 self._runs.remove(run)
 
+    def wake(self) -> None:
+        """Ask the thread to flush now rather than at its next tick."""
+        self._wake.set()
+
     def runs(self) -> list["Run"]:
         with self._lock:
             return list(self._runs)
@@ -100,13 +104,20 @@ class Flusher:
 
     def flush_all(self, heartbeat: bool = False, raise_errors: bool = False) -> None:
         """Write every run's buffered data now."""
+        from .errors import StoreUnavailableError
+
+        unreachable: set[str] = set()
         for run in self.runs():
+            if run.store_uri in unreachable:  # one (possibly slow) failed connection per store and pass
+                continue
             try:
                 run.flush(heartbeat=heartbeat)
                 self.reporter.recovered()
             except Exception as error:  # the store is down or refused a write: keep the data
                 if raise_errors:
                     raise
+                if isinstance(error, StoreUnavailableError):
+                    unreachable.add(run.store_uri)
                 self.reporter.failed(error)
             if run.is_done():
                 self.discard(run)

@@ -294,6 +294,9 @@ class Run:
         with _stack_lock:
             if self in _active:
                 _active.remove(self)
+        if FLUSHER.reporter.failing:  # store down: don't wait for another connect timeout, the flusher retries
+            FLUSHER.wake()
+            return
         try:
             self.flush()
         except Exception as error:  # store down: the flusher retries; the user's code goes on
@@ -369,7 +372,8 @@ class Run:
 
         def capture() -> None:
             try:  # open the store early too: importing SQLAlchemy at interpreter exit fails
-                config.store_for(self.store_uri)
+                if not FLUSHER.reporter.failing:  # (a down store would delay the capture by a connect timeout)
+                    config.store_for(self.store_uri)
             except Exception:
                 pass  # reported by the first flush
             try:

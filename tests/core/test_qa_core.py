@@ -295,3 +295,41 @@ def test_a_password_in_the_store_uri_query_is_not_shown(isolated):
     listed = _cli("--store", "postgresql://u@127.0.0.1:1/db?password=s3cret", "ls")
     assert listed.returncode == 1 and "s3cret" not in listed.stderr + listed.stdout
     assert "password=***" in listed.stderr
+
+
+def test_a_sweep_against_a_silent_store_does_not_wait_a_connect_timeout_per_run(isolated):
+    """With a store that accepts connections but never answers, every run waited for the connect
+    timeout twice (environment thread and end), and the exit flush once more per run."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import textwrap
+    import time
+    from pathlib import Path
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # the kernel completes handshakes; nobody ever answers
+    port = silent.getsockname()[1]
+    code = textwrap.dedent("""
+        import time, nbtrack
+        started = time.time()
+        for i in range(6):
+            with nbtrack.track("sweep", params={"i": i}):
+                nbtrack.log_metric("m", i)
+        print("sweep took", round(time.time() - started, 1))
+    """)
+    repo = Path(__file__).resolve().parents[2]
+    began = time.time()
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "PYTHONPATH": str(repo), "NBTRACK_CONNECT_TIMEOUT": "2",
+                                     "NBTRACK_STORE": f"postgresql+psycopg://u@127.0.0.1:{port}/db"})
+    finally:
+        silent.close()
+    total = time.time() - began
+    assert "sweep took" in result.stdout, result.stderr
+    assert float(result.stdout.split()[-1]) < 8, result.stdout  # was ~6 runs x 2 timeouts x 2 s
+    assert total < 16, (total, result.stderr)
+    assert result.stderr.count("cannot write to the run store") == 1
