@@ -114,7 +114,7 @@ class Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is None:
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):  # sys.exit(0) succeeded
             self.end()
         elif isinstance(exc, KeyboardInterrupt):
             self.kill()

@@ -333,3 +333,15 @@ def test_a_sweep_against_a_silent_store_does_not_wait_a_connect_timeout_per_run(
     assert float(result.stdout.split()[-1]) < 8, result.stdout  # was ~6 runs x 2 timeouts x 2 s
     assert total < 16, (total, result.stderr)
     assert result.stderr.count("cannot write to the run store") == 1
+
+
+@pytest.mark.parametrize("code, status", [(0, "FINISHED"), (None, "FINISHED"), (3, "FAILED"), ("bad", "FAILED")])
+def test_sys_exit_inside_a_run(isolated, code, status):
+    """sys.exit(0) inside `with nbtrack.track()` recorded a FAILED run with error 'SystemExit: 0'."""
+    with pytest.raises(SystemExit):
+        with nbtrack.track("exit") as run:
+            nbtrack.log_metric("m", 1.0)
+            raise SystemExit(code)
+    record = nbtrack.get_run(run.run_id)
+    assert record.status == status and record.metrics == {"m": 1.0}
+    assert (record.error is None) == (status == "FINISHED")
