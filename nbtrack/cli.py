@@ -47,11 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_store(args.store)
     try:
         return int(args.func(args) or 0)
-    except (NbtrackError, ValueError, LookupError, FileNotFoundError, TypeError) as error:
-        print(f"nbtrack {args.command}: error: {error}", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         return 0
+    except (NbtrackError, ValueError, LookupError, OSError, TypeError) as error:  # OSError: e.g. -o a directory
+        print(f"nbtrack {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -345,3 +345,11 @@ def test_sys_exit_inside_a_run(isolated, code, status):
     record = nbtrack.get_run(run.run_id)
     assert record.status == status and record.metrics == {"m": 1.0}
     assert (record.error is None) == (status == "FINISHED")
+
+
+def test_cli_export_to_a_directory_is_one_clear_error(isolated):
+    with nbtrack.track("out"):
+        pass
+    result = _cli("export", "-o", str(isolated))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("nbtrack export: error:") and "Is a directory" in result.stderr
