@@ -139,17 +139,20 @@ def param_value(value: Any) -> Any:
     return short_repr(value)
 
 
-def collect_params(spec: str | tuple[str, ...], source: str, namespace: dict[str, Any]) -> dict[str, Any]:
+def collect_params(spec: str | tuple[str, ...], source: str, namespace: dict[str, Any],
+                   completed: bool = True) -> dict[str, Any]:
     """The params to record for a cell after it ran.
 
     ``spec`` is ``"auto"`` (literal assignments, with the value the name holds now),
     ``"none"``, or explicit names (recorded whatever they hold; undefined names skipped).
-    Secret-looking strings are recorded as ``<redacted>``.
+    Secret-looking strings are recorded as ``<redacted>``. When the cell did not complete, a
+    literal whose name is not defined was never assigned and is not recorded.
     """
     if spec == "none":
         return {}
     if spec == "auto":
-        values = {name: namespace.get(name, literal) for name, literal in literal_assignments(source).items()}
+        values = {name: namespace.get(name, literal) for name, literal in literal_assignments(source).items()
+                  if completed or name in namespace}
     else:
         values = {name: namespace[name] for name in spec if name in namespace}
     return {name: redact_param(name, param_value(value)) for name, value in values.items()}

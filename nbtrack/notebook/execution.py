@@ -31,13 +31,13 @@ def run_body(shell: Any, tree: ast.Module, name: str) -> BaseException | None:
     try:
         _run_to_completion(shell.run_ast_nodes(tree.body, name, interactivity=shell.ast_node_interactivity,
                                                compiler=shell.compile, result=result))
-    except _Suspended as error:
+    except TopLevelAwaitError as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return error
     return result.error_in_exec
 
 
-class _Suspended(RuntimeError):
+class TopLevelAwaitError(RuntimeError):
     """The cell awaited something: %%track runs cells synchronously."""
 
 
@@ -47,9 +47,18 @@ def _run_to_completion(coroutine: Any) -> Any:
         coroutine.send(None)
     except StopIteration as stop:
         return stop.value
-    coroutine.close()
-    raise _Suspended("top-level await is not supported inside %%track (move the await into a function "
-                     "run with asyncio, or drop %%track from this cell)")
+    error = TopLevelAwaitError("top-level await is not supported inside %%track (move the await into a function "
+                               "run with asyncio, or drop %%track from this cell)")
+    # raised at the await, IPython shows it as the cell's error at that line (closing the coroutine
+    # instead shows GeneratorExit tracebacks from inside IPython)
+    for _ in range(3):
+        try:
+            coroutine.throw(error)
+        except BaseException:  # noqa: BLE001 - StopIteration: IPython handled it; else it got past IPython
+            break
+    else:
+        coroutine.close()
+    raise error
 
 
 def mark_cell_failed(shell: Any, error: BaseException) -> bool:

@@ -152,7 +152,7 @@ class CellTracker:
 
         if run is not None:
             try:
-                self._record(run, args, raw_cell, body, cell_id, snapshot, capture, elapsed, outcome)
+                self._record(run, args, raw_cell, body, cell_id, snapshot, capture, elapsed, outcome, error)
             except BaseException as problem:  # noqa: BLE001 - e.g. an interrupt while recording
                 outcome.warnings.append(f"could not record everything ({_short(problem)})")
             self._end(run, error, outcome)
@@ -217,12 +217,13 @@ class CellTracker:
         run._nbtrack_previous = self.previous.lookup(key, cell_id, path, run.run_id, run.parent_run_id is not None)
 
     def _record(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
-                snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome) -> None:
+                snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome,
+                error: BaseException | None = None) -> None:
         """Record everything about the cell; each step that fails is one warning, the rest goes on."""
         count = getattr(run, "_nbtrack_count", None) or current_execution_count(self.shell) or 0
         summaries: list[dict] = []
         steps = (
-            ("params", lambda: self._record_params(run, args, body, outcome)),
+            ("params", lambda: self._record_params(run, args, body, outcome, error is None)),
             ("metrics", lambda: self._record_metrics(run, args, outcome)),
             ("artifacts", lambda: self._record_files(run, args, outcome)),
             ("outputs", lambda: summaries.extend(self._record_outputs(run, capture, outcome))),
@@ -237,14 +238,14 @@ class CellTracker:
             except Exception as problem:  # tracking must not break the cell
                 outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
 
-    def _record_params(self, run: Any, args: TrackArgs, body: str, outcome: Outcome) -> None:
+    def _record_params(self, run: Any, args: TrackArgs, body: str, outcome: Outcome, completed: bool = True) -> None:
         from ..errors import NbtrackError
 
         if isinstance(args.params, tuple):  # names given: a typo must not go unnoticed
             for name in args.params:
                 if name not in self.shell.user_ns:
                     outcome.warnings.append(f"param {name!r} is not defined after the cell")
-        for key, value in collect_params(args.params, body, self.shell.user_ns).items():
+        for key, value in collect_params(args.params, body, self.shell.user_ns, completed).items():
             if args.params == "auto" and key in args.metrics:
                 continue
             try:

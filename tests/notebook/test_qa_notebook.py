@@ -138,3 +138,27 @@ def test_quiet_still_warns_about_hidden_state_on_stderr(workdir, start_kernel):
     assert reply.stderr == "nbtrack: hidden state: cell 1 was edited after it ran (In [2])\n"
     (run,) = all_runs()
     assert run.document("hidden_state")["matters"] is True
+
+
+def test_a_cell_that_fails_early_records_no_literal_it_never_assigned(workdir, start_kernel):
+    kernel = start_kernel()
+    assert kernel.execute(LOAD).status == "ok"
+    reply = kernel.execute("%%track\nlr = 0.1\nraise ValueError('early')\nepochs = 10")
+    assert reply.status == "error"
+    (run,) = all_runs()
+    assert run.status == "FAILED" and run.params == {"lr": 0.1}
+
+
+def test_top_level_await_shows_one_clear_error_without_generator_exit_noise(workdir, start_kernel):
+    kernel = start_kernel()
+    assert kernel.execute(LOAD).status == "ok"
+    reply = kernel.execute("%%track\nimport asyncio\nlr = 0.5\nawait asyncio.sleep(0.1)\ndone = 1")
+    assert reply.status == "error" and reply.ename == "TopLevelAwaitError"
+    text = plain(reply.text)
+    assert "GeneratorExit" not in text and "_Suspended" not in text
+    assert "top-level await is not supported inside %%track" in text
+    assert "----> 4 await asyncio.sleep(0.1)" in text, text
+    (run,) = all_runs()
+    assert run.status == "FAILED" and run.params == {"lr": 0.5}
+    assert run.error["type"] == "TopLevelAwaitError"
+    assert kernel.execute("print('alive')").stdout == "alive\n"
