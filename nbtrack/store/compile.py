@@ -46,7 +46,7 @@ class FilterCompiler:
         if entity == "params":
             return self._param(node)
         if entity == "tags":
-            return self._keyed(node, s.tags, self._text_condition(node, s.tags.c.value))
+            return self._keyed(node, s.tags, self._text_condition(_tag_spellings(node), s.tags.c.value))
         return self._attribute(node)
 
     # --- helpers -------------------------------------------------------------------
@@ -134,6 +134,21 @@ class FilterCompiler:
         if key == "status":
             return self._scalar_condition(node, column, lambda v: _text(v).upper())
         return self._scalar_condition(node, column, _text)
+
+
+def _tag_spellings(node: Compare) -> Compare:
+    """``tags.v = 2.0`` matches the tag set from 2.0 ("2.0") as well as from 2 ("2")."""
+    if node.op not in ("=", "!=", "IN"):
+        return node
+    values = node.value if node.op == "IN" else (node.value,)
+    spelled = []
+    for value in values:
+        spelled.append(value)
+        if isinstance(value, float) and value.is_integer():
+            spelled.append(str(value))
+    if len(spelled) == len(values):
+        return node
+    return Compare(node.field, "IN", tuple(spelled), node.negate or node.op == "!=")
 
 
 def _text(value: Any) -> str:

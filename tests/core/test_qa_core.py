@@ -353,3 +353,22 @@ def test_cli_export_to_a_directory_is_one_clear_error(isolated):
     result = _cli("export", "-o", str(isolated))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("nbtrack export: error:") and "Is a directory" in result.stderr
+
+
+def test_tags_set_from_whole_floats_match_the_same_number_in_a_filter(store_uri):
+    """set_tag("v", 2.0) stores "2.0" but `tags.v = 2.0` compared with "2": nothing matched."""
+    with nbtrack.track("tagnum", tags={"v": 2.0}) as floats:
+        pass
+    with nbtrack.track("tagnum", tags={"v": 2}) as ints:
+        pass
+    with nbtrack.track("tagnum", tags={"v": "3"}) as other:
+        pass
+
+    def found(text):
+        return set(nbtrack.runs("tagnum", filter=text)["run_id"])
+
+    assert found("tags.v = 2.0") == {floats.run_id, ints.run_id}
+    assert found("tags.v = 2") == {ints.run_id}
+    assert found("tags.v != 2.0") == {other.run_id}
+    assert found("tags.v IN (2.0, 3)") == {floats.run_id, ints.run_id, other.run_id}
+    assert found("tags.v NOT IN (2.0)") == {other.run_id}
