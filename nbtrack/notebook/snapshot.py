@@ -164,6 +164,12 @@ def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any]
 
     path, how = locate_notebook(user_ns, environ)
     if path is None:
+        named = next((value for value in (user_ns.get("__vsc_ipynb_file__"), environ.get("JPY_SESSION_NAME"),
+                                          user_ns.get("__session__"))
+                      if isinstance(value, str) and value.endswith(".ipynb")), None)
+        if named is not None:  # told a path, but there is no such file: not saved yet, or renamed
+            return NotebookSnapshot("none", reason=f"the notebook file {named} does not exist "
+                                                   "(not saved yet, or renamed since the kernel started)")
         return NotebookSnapshot("none", reason="no notebook file known to this kernel "
                                                "(no JupyterLab extension, JPY_SESSION_NAME, __session__ "
                                                "or __vsc_ipynb_file__)")
