@@ -24,7 +24,8 @@ def _row(run: "Run", name: str, digest: str, size: int, kind: str, media_type: s
 
 def _media_type(name: str, default: str = "application/octet-stream") -> str:
     guessed, _ = mimetypes.guess_type(name)
-    return guessed or default
+    guessed = guessed or default
+    return guessed if len(guessed) <= 100 else default  # the column holds 100 characters
 
 
 def _is_matplotlib_figure(obj: Any) -> bool:

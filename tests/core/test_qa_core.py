@@ -372,3 +372,16 @@ def test_tags_set_from_whole_floats_match_the_same_number_in_a_filter(store_uri)
     assert found("tags.v != 2.0") == {other.run_id}
     assert found("tags.v IN (2.0, 3)") == {floats.run_id, ints.run_id, other.run_id}
     assert found("tags.v NOT IN (2.0)") == {other.run_id}
+
+
+def test_an_artifact_whose_media_type_is_very_long_is_still_stored(store_uri):
+    """A registered media type over 100 characters made every flush fail on PostgreSQL."""
+    import mimetypes
+
+    long_type = "application/vnd." + "x" * 120 + "+json"
+    mimetypes.add_type(long_type, ".qalongtype")
+    with nbtrack.track("mime") as run:
+        nbtrack.log_param("kept", 1)
+        nbtrack.log_artifact(b"{}", name="thing.qalongtype")
+    record = nbtrack.get_run(run.run_id)
+    assert record.status == "FINISHED" and record.artifact("thing.qalongtype").read_bytes() == b"{}"
