@@ -13,7 +13,15 @@ DEFAULT_EXPERIMENT = "default"
 
 _lock = threading.Lock()
 _explicit_uri: str | None = None
-_stores: dict[tuple[str, str | None], "SqlStore"] = {}
+_stores: dict[tuple[str, str | None, int], "SqlStore"] = {}
+
+
+def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def default_store_uri() -> str:
@@ -46,14 +54,15 @@ def get_store() -> "SqlStore":
 
 def store_is_open(uri: str) -> bool:
     """Whether ``store_for(uri)`` would return at once (the store was opened before)."""
-    return (uri, os.environ.get("NBTRACK_ARTIFACTS")) in _stores
+    return (uri, os.environ.get("NBTRACK_ARTIFACTS"), os.getpid()) in _stores
 
 
 def store_for(uri: str) -> "SqlStore":
     """The (cached) store object for ``uri``; raises StoreUnavailableError if it cannot be opened."""
     from .store.sql import SqlStore
 
-    key = (uri, os.environ.get("NBTRACK_ARTIFACTS"))
+    # per process: a forked child must not use the connections it inherited from its parent
+    key = (uri, os.environ.get("NBTRACK_ARTIFACTS"), os.getpid())
     with _lock:
         store = _stores.get(key)
         if store is None:

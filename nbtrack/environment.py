@@ -35,6 +35,14 @@ _lock = threading.Lock()
 _packages_cache: tuple[tuple, dict[str, str]] | None = None
 
 
+def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def allowed_variables(environ: dict[str, str] | None = None) -> dict[str, str]:
     """Allow-listed environment variables whose name and value do not look secret."""
     environ = os.environ if environ is None else environ

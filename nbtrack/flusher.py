@@ -130,3 +130,11 @@ class Flusher:
 
 
 FLUSHER = Flusher()
+
+
+def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
+    FLUSHER._lock = threading.Lock()
+    FLUSHER.reporter._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -24,6 +24,25 @@ _active: list["Run"] = []
 _uncaught_exception: list[BaseException] = []
 
 
+_capturing: "set[threading.Thread]" = set()
+
+
+def _before_fork() -> None:
+    """Let environment captures finish: a child forked while one is importing modules inherits
+    that import's lock, held for ever, and its own capture hangs."""
+    for thread in list(_capturing):
+        thread.join(10.0)
+
+
+def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
+    global _stack_lock
+    _stack_lock = threading.Lock()
+    _capturing.clear()
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
 def active_run() -> "Run | None":
     """The innermost run that is still active in this process, or None.
 
@@ -380,8 +399,11 @@ class Run:
                 self.set_document("environment", capture_environment())
             except Exception as error:  # never let environment capture break a run
                 self.set_document("environment", {"error": f"{type(error).__name__}: {error}"})
+            finally:
+                _capturing.discard(threading.current_thread())
 
         self._environment_thread = threading.Thread(target=capture, name="nbtrack-environment", daemon=True)
+        _capturing.add(self._environment_thread)
         self._environment_thread.start()
 
     def _wait_for_environment(self, timeout: float = 10.0) -> None:

@@ -212,6 +212,7 @@ def test_forked_workers_do_not_log_into_a_copy_of_the_parents_run(isolated):
         child = nbtrack.get_run(run_id)
         assert child.experiment == "worker" and child.parent_run_id is None
         assert child.params == {"i": i} and child.metrics == {"w": float(i)}
+        assert child.environment.get("python"), child.environment  # its capture did not hang
 
 
 def _forked_worker(i):
