@@ -186,7 +186,8 @@ def environment_differences(a: dict, b: dict) -> dict[str, tuple]:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     if args.source:
-        print(nbtrack.diff(args.run_a, args.run_b), end="")
+        text = nbtrack.diff(args.run_a, args.run_b)
+        print(text if text.strip() else "notebook snapshots: identical", end="" if text.strip() else "\n")
         return 0
     a, b = nbtrack.get_run(args.run_a), nbtrack.get_run(args.run_b)
     print(f"--- {a.run_id[:8]} {a.name}\n+++ {b.run_id[:8]} {b.name}")

@@ -30,7 +30,10 @@ def default_store_uri() -> str:
 
 def store_uri() -> str:
     """The URI of the store this process writes to and reads from."""
-    return _explicit_uri or os.environ.get("NBTRACK_STORE") or default_store_uri()
+    configured = os.environ.get("NBTRACK_STORE")
+    if configured and "://" not in configured:  # a plain path is a SQLite file
+        configured = f"sqlite:///{os.path.abspath(configured)}"
+    return _explicit_uri or configured or default_store_uri()
 
 
 def set_store(uri: str | os.PathLike | None) -> None:

@@ -109,5 +109,6 @@ class TrackMagics(Magics):
 
 def _store_uri() -> str:
     from .. import config
+    from ..store.sql import redact_uri
 
-    return config.store_uri()
+    return redact_uri(config.store_uri())

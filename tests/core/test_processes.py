@@ -221,3 +221,10 @@ def test_cli_show_diff_and_errors(isolated):
     assert missing.stderr.startswith("nbtrack show: error: no run with id or prefix 'ffffffffff'")
     bad = cli("ls", "--filter", "metrics.acc >")
     assert bad.returncode == 1 and "position" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_nbtrack_store_may_be_a_plain_path(tmp_path):
+    path = tmp_path / "plain.db"
+    result = python("import nbtrack\nwith nbtrack.track('p'):\n    pass\nprint(len(nbtrack.runs('p')))",
+                    env={"NBTRACK_STORE": str(path)})
+    assert result.stdout.strip() == "1" and path.exists()
