@@ -11,6 +11,7 @@ from .detail import detail_html, notebook_snapshot_text, plotly_artifacts
 from .figures import run_label
 from .state import DashboardState
 from .table import esc
+from .viewbase import ViewHelpers
 
 MAX_COMPARED = 8
 
@@ -28,7 +29,7 @@ def _button(description: str, css: str, style: str = "", icon: str = "") -> w.Bu
     return button
 
 
-class DetailView(w.VBox):
+class DetailView(ViewHelpers, w.VBox):
     """Everything about ``state.detail_run_id``, plus tag / rename / note / delete / restore / checkout."""
 
     def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None) -> None:
@@ -74,14 +75,6 @@ class DetailView(w.VBox):
     def run_id(self) -> str:
         return self.state.detail_run_id
 
-    def _guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
-        def guarded(*args: Any) -> Any:
-            try:
-                return callback(*args)
-            except Exception as error:
-                self._report_error(error)
-        return guarded
-
     def _run(self, action: Callable[[str, str], bool], field: w.Text) -> None:
         if self.run_id and action(self.run_id, field.value):
             field.value = ""
@@ -115,7 +108,7 @@ class DetailView(w.VBox):
         self.figures.outputs = tuple(outputs)
 
 
-class CompareView(w.VBox):
+class CompareView(ViewHelpers, w.VBox):
     """Params and metrics of the selected runs side by side, and a notebook diff of two of them."""
 
     def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None) -> None:
@@ -134,14 +127,6 @@ class CompareView(w.VBox):
         self.add_class("nbtrack-compare-panel")
         state.observe(self._guard(lambda _c: self.render()), "selected")
         self.render()
-
-    def _guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
-        def guarded(*args: Any) -> Any:
-            try:
-                return callback(*args)
-            except Exception as error:
-                self._report_error(error)
-        return guarded
 
     def render(self) -> None:
         """Compare the selected runs (the first MAX_COMPARED)."""

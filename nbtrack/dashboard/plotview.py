@@ -9,20 +9,20 @@ with the ``jupyterlab-plotly`` extension that ships inside plotly, VS Code nativ
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import ipywidgets as w
 
 from . import figures
 from .columns import column_label, kind_of
 from .state import DashboardState
+from .viewbase import ViewHelpers
 
 KINDS = (("history", "history"), ("scatter", "scatter"), ("parallel", "parallel"), ("bar", "bar"))
 
 
-class PlotView(w.VBox):
+class PlotView(ViewHelpers, w.VBox):
     """Plot controls and the figure."""
 
     def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None,
@@ -73,22 +73,6 @@ class PlotView(w.VBox):
         """The figure on screen (a ``plotly.graph_objects.Figure``)."""
         self.wait()
         return self._figure
-
-    def _guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
-        def guarded(*args: Any) -> Any:
-            try:
-                return callback(*args)
-            except Exception as error:
-                self._report_error(error)
-        return guarded
-
-    @contextlib.contextmanager
-    def _quiet(self) -> Iterator[None]:
-        previous, self._syncing = self._syncing, True
-        try:
-            yield
-        finally:
-            self._syncing = previous
 
     def _on_control(self, change: Any) -> None:
         if not self._syncing:

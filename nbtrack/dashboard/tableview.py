@@ -7,13 +7,13 @@ instead of creating widgets; only the visible page is ever sent to the browser.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import ipywidgets as w
 
 from .state import DashboardState
 from .table import column_width, esc, header_label, row_html
+from .viewbase import ViewHelpers
 
 SELECT_WIDTH = 30
 OPEN_WIDTH = 34
@@ -41,7 +41,7 @@ class _Row:
         self.open.on_click(lambda _button: on_open(self))
 
 
-class RunTableView(w.VBox):
+class RunTableView(ViewHelpers, w.VBox):
     """Header, rows and pager of the run table."""
 
     def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None) -> None:
@@ -85,23 +85,6 @@ class RunTableView(w.VBox):
         self.render()
 
     # -- helpers -----------------------------------------------------------------------
-    def _guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
-        def guarded(*args: Any) -> Any:
-            try:
-                return callback(*args)
-            except Exception as error:  # never let a click crash the widget
-                self._report_error(error)
-        return guarded
-
-    @contextlib.contextmanager
-    def _quiet(self) -> Iterator[None]:
-        """Programmatic widget updates: their observers must not write back to the state."""
-        previous, self._syncing = self._syncing, True
-        try:
-            yield
-        finally:
-            self._syncing = previous
-
     def _on_page_size(self, change: Any) -> None:
         if not self._syncing:
             self.state.page_size = int(change["new"])

@@ -18,11 +18,12 @@ from .plotview import PlotView
 from .state import DashboardState
 from .table import CSS, STATUS_COLOURS, esc
 from .tableview import RunTableView
+from .viewbase import ViewHelpers
 
 TAB_PLOTS, TAB_DETAIL, TAB_COMPARE = 0, 1, 2
 
 
-class Dashboard(w.VBox):
+class Dashboard(ViewHelpers, w.VBox):
     """Filter, sort, select, plot and compare runs; act on one run.
 
     ``dashboard.state`` holds everything the controls set (``filter_text``, ``sort_by``,
@@ -126,14 +127,6 @@ class Dashboard(w.VBox):
         self._show_filter_error(None)
 
     # -- helpers --------------------------------------------------------------------
-    def _guard(self, callback: Any) -> Any:
-        def guarded(*args: Any) -> Any:
-            try:
-                return callback(*args)
-            except Exception as error:  # an action's error is shown, never raised into the frontend
-                self._report_error(error)
-        return guarded
-
     def _report_error(self, error: Exception) -> None:
         self.state.message_is_error = True
         self.state.message = f"{type(error).__name__}: {error}"
