@@ -70,7 +70,7 @@ def main() -> int:
     print(f"{nbtrack.count_runs(EXPERIMENT):,} runs in {db}\n")
 
     start = time.perf_counter()
-    from nbtrack.dashboard.widget import Dashboard, dashboard
+    from nbtrack.dashboards.widget import Dashboard, dashboard
 
     imported = time.perf_counter()
     board = dashboard(EXPERIMENT)

@@ -62,14 +62,14 @@ __all__ = [
 
 def dashboard(experiment: str | list[str] | None = None, filter: str | None = None) -> Any:
     """An inline widget to filter, sort, select, plot and compare runs."""
-    from .dashboard.widget import dashboard as build
+    from .dashboards.widget import dashboard as build
 
     return build(experiment=experiment, filter=filter)
 
 
 def report(experiment: str | list[str] | None = None, path: str = "report.html", filter: str | None = None) -> Any:
     """Write the runs table and plots as one self-contained HTML file; returns its path."""
-    from .dashboard.report import write_report
+    from .dashboards.report import write_report
 
     return write_report(experiment=experiment, path=path, filter=filter)
 

@@ -10,7 +10,7 @@ from typing import Sequence
 from .errors import NbtrackError
 
 # Modules with a ``register(subparsers)`` function; a missing layer simply adds nothing.
-COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.notebook.commands", "nbtrack.dashboard.commands")
+COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.notebook.commands", "nbtrack.dashboards.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

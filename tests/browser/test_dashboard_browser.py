@@ -162,7 +162,7 @@ def test_report_renders_offline_and_escaped(browser_page, tmp_path, monkeypatch)
     """The HTML report in Chromium with every network request refused."""
     sys.path.insert(0, str(REPO_ROOT))
     import nbtrack
-    from nbtrack.dashboard.report import write_report
+    from nbtrack.dashboards.report import write_report
 
     monkeypatch.chdir(tmp_path)
     nbtrack.set_store(tmp_path / "report.db")

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from nbtrack.dashboard import columns, compare, detail, figures, table
+from nbtrack.dashboards import columns, compare, detail, figures, table
 
 EVIL = "<img src=x onerror=alert(1)>"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -16,13 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_dashboard_can_be_opened_again_after_its_package_was_imported(store):
     make_runs(3)
-    import nbtrack.dashboard.widget  # what the first nbtrack.dashboard() call does
+    import nbtrack.dashboards.widget  # what the first nbtrack.dashboard() call does
 
     first = nbtrack.dashboard("exp")
     second = nbtrack.dashboard("exp", filter="params.model = 'rf'")
     assert type(first).__name__ == type(second).__name__ == "Dashboard"
     assert first.state.total == 3 and second.state.total == 2
-    assert callable(nbtrack.dashboard.figures.history_figure)
+    assert callable(nbtrack.dashboards.figures.history_figure)
+    assert inspect.isfunction(nbtrack.dashboard)  # the package no longer shadows the function
 
 
 def test_dashboard_twice_and_after_report_in_a_fresh_interpreter(store, tmp_path):

@@ -9,7 +9,7 @@ from dashboard_helpers import EVIL, make_runs
 
 import nbtrack
 from nbtrack.cli import main
-from nbtrack.dashboard.report import NoRunsToReportError, write_report
+from nbtrack.dashboards.report import NoRunsToReportError, write_report
 from nbtrack.errors import ExperimentNotFoundError, FilterSyntaxError
 
 

@@ -9,8 +9,8 @@ import pytest
 from dashboard_helpers import EVIL, SNAPSHOT, make_runs
 
 import nbtrack
-from nbtrack.dashboard.state import DashboardState
-from nbtrack.dashboard.widget import Dashboard, dashboard
+from nbtrack.dashboards.state import DashboardState
+from nbtrack.dashboards.widget import Dashboard, dashboard
 
 
 def names(state) -> list[str]:
