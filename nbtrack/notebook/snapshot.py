@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .cellparams import code_body
+from .cellsource import same_code, same_source
 from .hidden_state import Cell
 from .secrets import redact_text
 
@@ -130,13 +130,11 @@ def find_cell(cells: list[Cell], cell_id: str | None, executed: str) -> tuple[in
         for cell in cells:
             if cell.id == cell_id:
                 return cell.index, True
-    wanted = executed.strip()
     for cell in cells:
-        if cell.cell_type == "code" and cell.source.strip() == wanted:
+        if cell.cell_type == "code" and same_source(cell.source, executed):
             return cell.index, False
-    body = code_body(executed).strip()
     for cell in cells:  # the same code under different magic arguments counts as the cell
-        if cell.cell_type == "code" and body and code_body(cell.source).strip() == body:
+        if cell.cell_type == "code" and same_code(cell.source, executed):
             return cell.index, False
     return None, False
 
@@ -180,6 +178,6 @@ def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any]
         cells[index].id if index is not None else None), mtime=os.stat(path).st_mtime)
     if index is None:
         snapshot.stale, snapshot.stale_reason = True, "the saved notebook does not contain the tracked cell (unsaved?)"
-    elif cells[index].source.strip() != executed.strip():
+    elif not same_source(cells[index].source, executed):
         snapshot.stale, snapshot.stale_reason = True, "the saved notebook has another version of the tracked cell"
     return snapshot

@@ -17,7 +17,8 @@ from typing import Any
 
 from . import context, execution, frontend_link
 from .arguments import TrackArgs
-from .cellparams import code_body, collect_params
+from .cellparams import collect_params
+from .cellsource import normalize, same_code
 from .hidden_state import analyze
 from .history import KernelHistory, current_execution_count
 from .outputs import OutputCapture, output_artifacts
@@ -52,6 +53,16 @@ def _count_artifacts(run: Any) -> None:
 
     run.log_artifact = log_artifact
     run._nbtrack_artifacts = names
+
+
+def _runs_track(raw_cell: str) -> bool:
+    """Whether the cell's leading cell magics (``%%time``, ``%%track``, ...) include ``%%track``."""
+    for line in raw_cell.lstrip().split("\n"):
+        if not line.startswith("%%"):
+            return False
+        if line[2:].split(" ", 1)[0].strip() == "track":
+            return True
+    return False
 
 
 class PreviousRuns:
@@ -111,8 +122,7 @@ class CellTracker:
         shell = self.shell
         current = self.history.current
         count = current_execution_count(shell)
-        if current is not None and current.raw_cell.lstrip().startswith("%%track") and \
-                code_body(current.raw_cell).strip() == code_body(body).strip():
+        if current is not None and _runs_track(current.raw_cell) and same_code(current.raw_cell, body):
             raw_cell, cell_id = current.raw_cell, current.cell_id
             self.history.note_current(count if current.store_history else None, cell_id)
         else:
@@ -182,7 +192,7 @@ class CellTracker:
     def _cell_key(self, cell_id: str | None, snapshot: NotebookSnapshot, body: str) -> str:
         if cell_id:
             return f"{snapshot.path or ''}#{cell_id}"
-        return "source:" + hashlib.sha1(body.strip().encode("utf-8")).hexdigest()[:16]
+        return "source:" + hashlib.sha1(normalize(body).encode("utf-8")).hexdigest()[:16]
 
     def _start_run(self, args: TrackArgs, settings: Settings, snapshot: NotebookSnapshot, cell_id: str | None,
                    raw_cell: str, body: str, outcome: Outcome) -> Any:
