@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,27 +43,9 @@ class ArtifactRecord:
 
     def load(self) -> Any:
         """Load the artifact as an object: unpickles pickled objects, so only load what you trust."""
-        data = self.read_bytes()
-        if self.kind == "pickle":
-            return pickle.loads(data)  # noqa: S301 - explicit, by name, on the caller's request
-        if self.kind in ("json", "plotly"):
-            payload = json.loads(data)
-            if self.kind == "plotly":
-                import plotly.io as pio
+        from ..artifact_kinds import artifact_kind
 
-                return pio.from_json(data.decode("utf-8"))
-            return payload
-        if self.kind == "dataframe":
-            import io
-
-            import pandas as pd
-
-            if self.name.endswith(".parquet"):
-                return pd.read_parquet(io.BytesIO(data))
-            return pd.read_csv(io.BytesIO(data))
-        if self.media_type.startswith("text/"):
-            return data.decode("utf-8")
-        return data
+        return artifact_kind(self.kind).load(self.read_bytes(), self.name, self.media_type)
 
 
 @dataclass
