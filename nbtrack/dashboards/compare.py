@@ -1,4 +1,5 @@
-"""Side-by-side comparison of runs and the diff of two notebook snapshots, as escaped HTML."""
+"""Side-by-side comparison of runs and the diff of two notebook snapshots, as escaped HTML
+(templates/compare.html)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any, Mapping, Sequence
 
 from .detail import value_text
 from .figures import run_label
-from .table import esc, is_best, status_badge
+from .table import is_best, status_badge
+from .templating import macro, trusted
 
 
 def _values_differ(values: Sequence[Any]) -> bool:
@@ -20,15 +22,14 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
     highlighted (class ``nbtrack-differs``) and the best value of each metric is marked."""
     if len(records) < 2:
         return "<i>select two or more runs to compare</i>"
-    head = "".join(
-        f'<th data-run-id="{esc(r.run_id)}">{esc(run_label(r.run_id, r.name))}<br>{status_badge(r.status)}</th>'
-        for r in records)
-    body = []
+    head = [{"run_id": r.run_id, "label": run_label(r.run_id, r.name), "badge": trusted(status_badge(r.status))}
+            for r in records]
+    sections = []
     for kind in ("params", "metrics"):
         keys = sorted({k for r in records for k in (getattr(r, kind, {}) or {})}, key=str)
         if not keys:
             continue
-        body.append(f'<tr><th colspan="{len(records) + 1}" style="text-align:left">{kind}</th></tr>')
+        rows = []
         for key in keys:
             values = [(getattr(r, kind, {}) or {}).get(key) for r in records]
             differs = _values_differ(values)
@@ -40,16 +41,11 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
 
                     direction = (directions or {}).get(key) or guess_direction(key)
                     best = {key: min(numbers) if direction == "min" else max(numbers)}
-            cells = []
-            for value in values:
-                text = "" if value is None else esc(value_text(value))
-                if best and is_best(key, value, best):
-                    text = f'<span class="nbtrack-best">{text}</span>'
-                cells.append(f"<td>{text}</td>")
-            cls = ' class="nbtrack-differs"' if differs else ""
-            body.append(f'<tr{cls} data-key="{esc(kind)}.{esc(key)}"><th>{esc(key)}</th>{"".join(cells)}</tr>')
-    return (f'<table class="nbtrack-kv nbtrack-compare"><thead><tr><th></th>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+            cells = [{"text": "" if value is None else value_text(value),
+                      "best": bool(best) and is_best(key, value, best)} for value in values]
+            rows.append({"key": key, "differs": differs, "cells": cells})
+        sections.append((kind, rows))
+    return macro("compare.html", "compare_table", head, sections, len(records) + 1)
 
 
 def diff_lines(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b", context: int = 3) -> list[str]:
@@ -80,5 +76,5 @@ def diff_lines_html(lines: Sequence[str]) -> str:
             cls = "del"
         else:
             cls = "ctx"
-        out.append(f'<div class="{cls}">{esc(line) or "&nbsp;"}</div>')
-    return f'<div class="nbtrack-diff">{"".join(out)}</div>'
+        out.append((cls, line))
+    return macro("compare.html", "diff", out)

@@ -12,7 +12,8 @@ import json
 import re
 from typing import Any, Callable, Mapping, Sequence
 
-from .table import esc, format_duration, format_time, format_value, status_badge
+from .table import format_duration, format_time, format_value, status_badge
+from .templating import macro, trusted
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
 PLOTLY_TYPES = ("application/vnd.plotly.v1+json",)
@@ -22,8 +23,7 @@ _CELL_MARKER = re.compile(r"^# %%")
 
 def section(title: str, body: str, css_class: str = "") -> str:
     """A titled block."""
-    cls = f' class="{esc(css_class)}"' if css_class else ""
-    return f"<div{cls}><h4 style=\"margin:8px 0 4px\">{esc(title)}</h4>{body}</div>"
+    return _html("section", title, trusted(body), css_class)
 
 
 def value_text(value: Any) -> str:
@@ -36,16 +36,14 @@ def value_text(value: Any) -> str:
 def kv_table_html(mapping: Mapping[str, Any] | None, empty: str = "none") -> str:
     """A two-column key/value table, keys sorted, everything escaped."""
     if not mapping:
-        return f"<i>{esc(empty)}</i>"
-    rows = "".join(
-        f"<tr><th>{esc(k)}</th><td>{esc(value_text(mapping[k]))}</td></tr>" for k in sorted(mapping, key=str))
-    return f'<table class="nbtrack-kv">{rows}</table>'
+        return _note(empty)
+    return _html("kv_table", [(k, value_text(mapping[k])) for k in sorted(mapping, key=str)])
 
 
 def environment_html(environment: Mapping[str, Any] | None) -> str:
     """A summary of the environment document: scalar facts in a table, packages counted."""
     if not environment:
-        return "<i>not recorded</i>"
+        return _note("not recorded")
     facts: dict[str, Any] = {}
     for key, value in environment.items():
         if isinstance(value, dict) and key.lower() in ("packages", "pip", "installed"):
@@ -64,7 +62,7 @@ def environment_html(environment: Mapping[str, Any] | None) -> str:
 def datasets_html(datasets: Any) -> str:
     """Datasets as a table of name, fingerprint and recorded info."""
     if not datasets:
-        return "<i>none</i>"
+        return _note("none")
     items = datasets.items() if isinstance(datasets, Mapping) else (
         (d.get("name", "?") if isinstance(d, Mapping) else str(d), d) for d in datasets)
     rows = []
@@ -72,22 +70,20 @@ def datasets_html(datasets: Any) -> str:
         info = info if isinstance(info, Mapping) else {"value": info}
         fingerprint = info.get("fingerprint", "")
         rest = {k: v for k, v in info.items() if k not in ("fingerprint", "name")}
-        rows.append(f"<tr><th>{esc(name)}</th><td><code>{esc(str(fingerprint)[:16])}</code></td>"
-                    f"<td>{esc(value_text(rest))}</td></tr>")
-    return f'<table class="nbtrack-kv">{"".join(rows)}</table>'
+        rows.append((name, str(fingerprint)[:16], value_text(rest)))
+    return _html("datasets", rows)
 
 
 def image_html(data: bytes, media_type: str, name: str) -> str:
     """An inline ``<img>`` with a data URI (SVG in an <img> cannot run scripts)."""
     encoded = base64.b64encode(data).decode("ascii")
-    return (f'<img alt="{esc(name)}" title="{esc(name)}" src="data:{esc(media_type)};base64,{encoded}" '
-            f'style="max-width:420px;max-height:300px;border:1px solid #ddd">')
+    return _html("image", name, media_type, encoded)
 
 
 def artifacts_html(artifacts: Sequence[Any], preview: bool = True) -> str:
     """Artifacts listed with size and type; images previewed inline."""
     if not artifacts:
-        return "<i>none</i>"
+        return _note("none")
     rows = []
     for artifact in artifacts:
         name = getattr(artifact, "name", str(artifact))
@@ -99,12 +95,12 @@ def artifacts_html(artifacts: Sequence[Any], preview: bool = True) -> str:
             try:
                 cell = "<br>" + image_html(artifact.read_bytes(), media_type, name)
             except Exception as exc:  # a missing blob must not break the view
-                cell = f'<br><span class="nbtrack-error">preview failed: {esc(exc)}</span>'
+                cell = "<br>" + _error(f"preview failed: {exc}")
         elif media_type in PLOTLY_TYPES:
-            cell = " <i>(figure shown below)</i>"
-        rows.append(f"<tr><th>{esc(name)}</th><td>{esc(kind)}</td><td>{esc(media_type)}</td>"
-                    f"<td>{esc(_size(size))}</td><td>{cell}</td></tr>")
-    return f'<table class="nbtrack-kv">{"".join(rows)}</table>'
+            cell = " " + _note("(figure shown below)")
+        rows.append({"name": name, "kind": kind, "media_type": media_type, "size": _size(size),
+                     "cell": trusted(cell)})
+    return _html("artifacts", rows)
 
 
 def _size(size: Any) -> str:
@@ -173,37 +169,25 @@ def snapshot_html(source: str, tracked_index: int | None = None, tracked_id: str
     for index, cell in enumerate(cells):
         first = cell.split("\n", 1)[0]
         tracked = index == tracked_index or (tracked_id is not None and tracked_id in first)
-        cls = "tracked" if tracked else ""
-        marker = ' data-tracked="true"' if tracked else ""
-        parts.append(f'<pre class="{cls}" data-cell-index="{index}"{marker}>{esc(cell)}</pre>')
-    return f'<div class="nbtrack-snapshot">{"".join(parts)}</div>'
+        parts.append({"index": index, "tracked": tracked, "text": cell})
+    return _html("snapshot", parts)
 
 
 def hidden_state_html(report: Any) -> str:
     """The hidden-state report (document ``hidden_state``) as escaped key/value lines."""
     if not report:
-        return "<i>no hidden-state report</i>"
+        return _note("no hidden-state report")
     if isinstance(report, Mapping) and "warnings" in report:
-        warnings = report.get("warnings") or []
-        head = ('<ul class="nbtrack-hidden-warnings">'
-                + "".join(f'<li class="nbtrack-error">{esc(value_text(w))}</li>' for w in warnings) + "</ul>"
-                if warnings else '<div class="nbtrack-hidden-ok">no hidden-state issues: '
-                                 "the tracked cell's inputs came from cells run in order</div>")
+        warnings = [value_text(w) for w in report.get("warnings") or []]
         rest = {k: v for k, v in report.items() if k not in ("warnings", "matters")}
-        return head + f"<details><summary>details</summary>{hidden_state_html(rest)}</details>"
+        return _html("hidden_warnings", warnings, trusted(hidden_state_html(rest)))
     if isinstance(report, Mapping):
-        rows = []
-        for key in report:
-            value = report[key]
-            if isinstance(value, list):
-                items = "".join(f"<li>{esc(value_text(v))}</li>" for v in value) or "<i>none</i>"
-                rows.append(f"<tr><th>{esc(key)}</th><td><ul style=\"margin:0\">{items}</ul></td></tr>")
-            else:
-                rows.append(f"<tr><th>{esc(key)}</th><td>{esc(value_text(value))}</td></tr>")
-        return f'<table class="nbtrack-kv">{"".join(rows)}</table>'
+        rows = [(key, None, [value_text(v) for v in report[key]]) if isinstance(report[key], list)
+                else (key, value_text(report[key]), None) for key in report]
+        return _html("hidden_table", rows)
     if isinstance(report, list):
-        return "<ul>" + "".join(f"<li>{esc(value_text(v))}</li>" for v in report) + "</ul>"
-    return f"<pre>{esc(report)}</pre>"
+        return _html("items", [value_text(v) for v in report])
+    return _html("pre", report)
 
 
 def _guard(read: Callable[[], Any]) -> tuple[Any, str | None]:
@@ -226,8 +210,7 @@ def summary_html(record: Any) -> str:
         "duration": format_duration(getattr(record, "duration", None)),
         "parent": getattr(record, "parent_run_id", None) or "",
     }
-    head = (f'<div style="font-size:14px"><b>{esc(record.name)}</b> '
-            f'{status_badge(record.status)} <code class="nbtrack-runid">{esc(record.run_id)}</code></div>')
+    head = _html("summary_head", record.name, trusted(status_badge(record.status)), record.run_id)
     return head + kv_table_html({k: v for k, v in facts.items() if v not in ("", None)})
 
 
@@ -254,10 +237,10 @@ def detail_html(record: Any) -> str:
     tags = getattr(record, "tags", {}) or {}
     user_tags = {k: v for k, v in tags.items() if not k.startswith("nbtrack.")}
     system_tags = {k: v for k, v in tags.items() if k.startswith("nbtrack.")}
-    folded = f"<details><summary>system tags</summary>{kv_table_html(system_tags)}</details>" if system_tags else ""
+    folded = _html("system_tags", trusted(kv_table_html(system_tags))) if system_tags else ""
     parts.append(section("Tags", kv_table_html(user_tags) + folded))
     notes = getattr(record, "notes", "") or ""
-    parts.append(section("Notes", f'<div style="white-space:pre-wrap">{esc(notes)}</div>' if notes else "<i>none</i>"))
+    parts.append(section("Notes", _html("notes", notes) if notes else _note("none")))
     environment, error = _guard(lambda: getattr(record, "environment", None))
     parts.append(section("Environment", environment_html(environment) if not error else _error(error)))
     parts.append(section("Datasets", datasets_html(getattr(record, "datasets", None))))
@@ -265,7 +248,7 @@ def detail_html(record: Any) -> str:
     failure, _ = _document(record, "error")
     if failure:
         trace = failure.get("traceback") if isinstance(failure, Mapping) else None
-        parts.append(section("Error", f"<pre>{esc(trace or value_text(failure))}</pre>"))
+        parts.append(section("Error", _html("pre", trace or value_text(failure))))
     hidden, error = _document(record, "hidden_state")
     parts.append(section("Hidden state", hidden_state_html(hidden) if not error else _error(error)))
     text, error = _guard(lambda: notebook_snapshot_text(record))
@@ -274,11 +257,20 @@ def detail_html(record: Any) -> str:
     elif text is not None:
         doc, _ = _document(record, "notebook")
         parts.append(section("Notebook snapshot", snapshot_html(text, tracked_cell_index(doc), tracked_cell_id(doc))))
-    return '<div class="nbtrack-detail" data-run-id="' + esc(record.run_id) + '">' + "".join(parts) + "</div>"
+    return _html("detail", record.run_id, [trusted(part) for part in parts])
 
 
 def _error(message: str) -> str:
-    return f'<span class="nbtrack-error">{esc(message)}</span>'
+    return _html("error", message)
+
+
+def _note(text: str) -> str:
+    return _html("note", text)
+
+
+def _html(name: str, *args: Any) -> str:
+    """The macro ``name`` of templates/detail.html, as a plain string."""
+    return str(macro("detail.html", name, *args))
 
 
 def plotly_artifacts(record: Any) -> list[tuple[str, dict]]:

@@ -15,7 +15,8 @@ from nbtrack.errors import ExperimentNotFoundError, NbtrackError
 
 from . import figures
 from .columns import BASE_COLUMNS, default_columns, guess_direction, order_clause
-from .table import CSS, best_values, esc, table_html
+from .table import CSS, best_values, table_html
+from .templating import render, trusted
 
 MAX_TABLE_ROWS = 2000
 MAX_BARS = 50
@@ -138,21 +139,11 @@ def render_report(experiment: str | Sequence[str] | None = None, filter: str | N
     statuses = ", ".join(f"{count} {status.lower()}" for status, count in sorted(summary.statuses.items()))
     generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     meta = json.dumps({"experiment": experiment, "filter": filter, "runs": summary.count})
-    return "".join([
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">",
-        f"<title>{esc(title)}</title>",
-        f"<style>{CSS}{_PAGE_CSS}</style>",
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>",
-        f"<script type=\"application/json\" id=\"nbtrack-report-meta\">{esc(meta)}</script>",
-        "</head><body class=\"nbtrack-dashboard nbtrack-report\">",
-        f"<h1>{esc(title)}</h1>",
-        f"<p>{esc(shown)} ({esc(statuses)})" + (f" · filter <code>{esc(filter)}</code>" if filter else "")
-        + f" · generated {esc(generated)} · best value of each metric highlighted; click a header to sort</p>",
-        f"<div class=\"figures\">{''.join(figure_divs)}</div>",
-        table_html(frame.to_dict("records"), columns, best),
-        f"<script>{_SORT_SCRIPT}</script>",
-        "</body></html>",
-    ])
+    return render(
+        "report.html", title=title, css=trusted(CSS + _PAGE_CSS), plotlyjs=trusted(get_plotlyjs()), meta=meta,
+        shown=shown, statuses=statuses, filter=filter, generated=generated,
+        figure_divs=[trusted(div) for div in figure_divs],
+        table=trusted(table_html(frame.to_dict("records"), columns, best)), sort_script=trusted(_SORT_SCRIPT))
 
 
 def write_report(experiment: str | Sequence[str] | None = None, path: str | Path = "report.html",
