@@ -45,7 +45,7 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
                       "best": bool(best) and is_best(key, value, best)} for value in values]
             rows.append({"key": key, "differs": differs, "cells": cells})
         sections.append((kind, rows))
-    return macro("compare.html", "compare_table", head, sections, len(records) + 1)
+    return str(macro("compare.html", "compare_table", head, sections, len(records) + 1))
 
 
 def diff_lines(text_a: str, text_b: str, label_a: str = "a", label_b: str = "b", context: int = 3) -> list[str]:
@@ -77,4 +77,4 @@ def diff_lines_html(lines: Sequence[str]) -> str:
         else:
             cls = "ctx"
         out.append((cls, line))
-    return macro("compare.html", "diff", out)
+    return str(macro("compare.html", "diff", out))

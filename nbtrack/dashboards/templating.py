@@ -32,7 +32,7 @@ def environment() -> Any:
 
 def render(template: str, **context: Any) -> str:
     """Render ``templates/<template>`` with ``context``."""
-    return environment().get_template(template).render(**context)
+    return str(environment().get_template(template).render(**context))
 
 
 def macro(template: str, name: str, *args: Any, **kwargs: Any) -> Markup:

@@ -40,3 +40,4 @@ def test_detail_and_compare_render_run_strings_and_template_syntax_as_text(store
     compared = compare_html([record, other])
     assert EVIL not in compared and html.escape(EVIL, quote=True) in compared
     assert TEMPLATE_SYNTAX in compared
+    assert type(text) is str and type(compared) is str  # a Markup would escape whatever is added to it
