@@ -11,6 +11,9 @@ from typing import Any
 
 import nbtrack
 
+from .formatting import format_duration, format_number
+from .systemtags import is_system_tag
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     ls = subparsers.add_parser("ls", help="list runs as a table")
@@ -60,21 +63,14 @@ def _time(value: Any) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    if seconds is None or seconds != seconds:
-        return ""
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.2f}s"
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+    return format_duration(seconds)
 
 
 def _value(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return format_number(value, digits=6)
     text = str(value)
     return text if len(text) <= 24 else text[:23] + "…"
 
@@ -195,7 +191,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                                ("tags", a.tags, b.tags)):
         changed = {k: (left.get(k, _ABSENT), right.get(k, _ABSENT)) for k in sorted(set(left) | set(right))
                    if not _same(left.get(k, _ABSENT), right.get(k, _ABSENT))
-                   and not (k.startswith("nbtrack.") and title == "tags")}
+                   and not (is_system_tag(k) and title == "tags")}
         _print_changes(title, changed)
     _print_changes("environment", environment_differences(a.environment, b.environment))
     return 0

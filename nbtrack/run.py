@@ -14,10 +14,9 @@ from typing import Any, Callable
 from . import config
 from .errors import ActiveRunError, ParamConflictError, RunEndedError
 from .flusher import FLUSHER
+from .statuses import STATUSES
 from .store.batch import Batch
 from .values import check_key, check_name, check_text, encode_param, metric_value, normalize_param, tag_value
-
-STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 
 _stack_lock = threading.Lock()
 _active: list["Run"] = []

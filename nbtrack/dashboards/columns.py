@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-SYSTEM_TAG_PREFIX = "nbtrack."
+from ..statuses import STATUSES
+from ..systemtags import SYSTEM_TAG_PREFIX
+
 BASE_COLUMNS = ("run_id", "name", "status", "start_time", "duration")
-STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 
 # Words in a metric name that mean "lower is better".
 _LOWER_WORDS = {

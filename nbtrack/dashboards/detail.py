@@ -12,7 +12,9 @@ import json
 import re
 from typing import Any, Callable, Mapping, Sequence
 
-from .table import format_duration, format_time, format_value, status_badge
+from ..formatting import format_duration, format_time
+from ..systemtags import is_system_tag
+from .table import format_value, status_badge
 from .templating import macro, trusted
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
@@ -235,8 +237,8 @@ def detail_html(record: Any) -> str:
     parts.append(section("Params", kv_table_html(getattr(record, "params", {}))))
     parts.append(section("Metrics (latest)", kv_table_html(getattr(record, "metrics", {}))))
     tags = getattr(record, "tags", {}) or {}
-    user_tags = {k: v for k, v in tags.items() if not k.startswith("nbtrack.")}
-    system_tags = {k: v for k, v in tags.items() if k.startswith("nbtrack.")}
+    user_tags = {k: v for k, v in tags.items() if not is_system_tag(k)}
+    system_tags = {k: v for k, v in tags.items() if is_system_tag(k)}
     folded = _html("system_tags", trusted(kv_table_html(system_tags))) if system_tags else ""
     parts.append(section("Tags", kv_table_html(user_tags) + folded))
     notes = getattr(record, "notes", "") or ""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nbtrack.errors import ExperimentNotFoundError, NbtrackError
+from nbtrack.headline import headline_key
 
 from . import figures
 from .columns import BASE_COLUMNS, default_columns, guess_direction, order_clause
@@ -79,20 +80,10 @@ def _check_experiments(api: Any, experiment: str | Sequence[str] | None) -> None
             raise ExperimentNotFoundError(name)
 
 
-def _primary_metric(metrics: list[str]) -> str | None:
-    """The metric the report leads with: a common score name if present, else the first."""
-    preferred = ("accuracy", "acc", "f1", "auc", "roc_auc", "r2", "score", "val_loss", "loss")
-    for name in preferred:
-        for metric in metrics:
-            if metric.lower() == name or metric.lower().endswith("_" + name):
-                return metric
-    return metrics[0] if metrics else None
-
-
 def build_figures(api: Any, frame: Any, summary: Any, metric: str | None) -> list[Any]:
     """The report's plots: bar and history of the primary metric, scatter and parallel coordinates."""
     metrics = sorted(summary.metrics)
-    metric = metric if metric in metrics else _primary_metric(metrics)
+    metric = metric if metric in metrics else headline_key(metrics)
     if metric is None or frame is None or len(frame) == 0:
         return []
     column = f"metrics.{metric}"

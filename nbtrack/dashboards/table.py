@@ -7,11 +7,11 @@ The widget uses :func:`row_html` (one row of fixed-width cells); the report uses
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..formatting import format_duration, format_number, format_time, is_missing  # noqa: F401 - re-exported
 from .columns import column_label, guess_direction, key_of, kind_of
 
 STATUS_COLOURS = {
@@ -53,54 +53,6 @@ CSS = """
 def esc(value: Any) -> str:
     """HTML-escape any value (quotes included), after turning it into text."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def is_missing(value: Any) -> bool:
-    """None, NaN and pandas' NA / NaT count as missing."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, NaT, NA
-    except (TypeError, ValueError):
-        return False
-
-
-def format_number(value: float) -> str:
-    """Compact text for a number: integers as is, others with 4 significant digits."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
-
-
-def format_time(value: Any) -> str:
-    """Epoch seconds or a timestamp as ``YYYY-MM-DD HH:MM`` (UTC)."""
-    if is_missing(value):
-        return ""
-    if isinstance(value, (int, float)):
-        moment = _dt.datetime.fromtimestamp(float(value), tz=_dt.timezone.utc)
-    elif hasattr(value, "strftime"):  # datetime or pandas Timestamp
-        moment = value
-    else:
-        return str(value)
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def format_duration(value: Any) -> str:
-    """Seconds (or a Timedelta) as ``1.2s``, ``3m04s`` or ``2h05m``."""
-    if is_missing(value):
-        return ""
-    seconds = value.total_seconds() if hasattr(value, "total_seconds") else float(value)
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
-    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
 
 
 def format_value(column: str, value: Any) -> str:

@@ -8,14 +8,8 @@ import numbers
 import os
 from typing import Any, Iterable
 
-# Metrics shown as a run's headline when present, in this order; else the first by name.
-HEADLINE_PREFERENCE = (
-    "accuracy", "acc", "val_accuracy", "val_acc", "test_accuracy", "f1", "auc", "roc_auc",
-    "r2", "val_loss", "loss", "rmse", "mae", "mse",
-)
-SYSTEM_TAG_PREFIX = "nbtrack."
-NOTEBOOK_TAG = "nbtrack.notebook"
-CELL_TAG = "nbtrack.cell"
+from ..headline import HEADLINE_PREFERENCE, headline_key  # noqa: F401 - HEADLINE_PREFERENCE re-exported
+from ..systemtags import CELL_TAG, NOTEBOOK_TAG, SYSTEM_TAG_PREFIX
 
 
 def headline_metric(metrics: dict[str, Any] | None) -> dict | None:
@@ -23,12 +17,7 @@ def headline_metric(metrics: dict[str, Any] | None) -> dict | None:
     usable = {k: v for k, v in (metrics or {}).items() if _finite(v)}
     if not usable:
         return None
-    lowered = {k.lower(): k for k in usable}
-    for name in HEADLINE_PREFERENCE:
-        if name in lowered:
-            key = lowered[name]
-            return {"key": key, "value": float(usable[key])}
-    key = sorted(usable)[0]
+    key = headline_key(usable)
     return {"key": key, "value": float(usable[key])}
 
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..formatting import format_duration
+
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.1f} min"
 
 
 def summary_bundle(run_id: str, experiment: str, status: str, duration: float, params: int, metrics: int,
@@ -24,7 +18,7 @@ def summary_bundle(run_id: str, experiment: str, status: str, duration: float, p
     recorded = ", ".join([_plural(params, "param"), _plural(metrics, "metric"), _plural(artifacts, "artifact")])
     state = "" if status == "FINISHED" else f" {status}"
     hint = "%nbtrack dashboard"
-    text = (f"nbtrack: run {run_id[:8]}{state} · {experiment} · {_duration(duration)} · {recorded}"
+    text = (f"nbtrack: run {run_id[:8]}{state} · {experiment} · {format_duration(duration)} · {recorded}"
             f" · open with {hint}")
     lines = [text] + [f"nbtrack: ⚠ {w}" for w in warnings]
     e = html.escape
@@ -32,7 +26,7 @@ def summary_bundle(run_id: str, experiment: str, status: str, duration: float, p
     markup = (f'<div class="nbtrack-summary" style="font-size:12px;color:#555">nbtrack: run '
               f'<code title="{e(run_id)}">{e(run_id[:8])}</code>'
               f'{f" <b style=color:{color}>{e(status)}</b>" if state else ""} · {e(experiment)} · '
-              f'{e(_duration(duration))} · {e(recorded)} · open with <code>{e(hint)}</code></div>')
+              f'{e(format_duration(duration))} · {e(recorded)} · open with <code>{e(hint)}</code></div>')
     markup += "".join(f'<div class="nbtrack-warning" style="font-size:12px;color:#b26a00">nbtrack: ⚠ {e(w)}</div>'
                       for w in warnings)
     return {"text/plain": "\n".join(lines), "text/html": markup}
