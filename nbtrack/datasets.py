@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .guard import guarded
+
 CHUNK = 1 << 20
 
 
@@ -52,14 +54,12 @@ def _file_fingerprint(path: Path) -> dict:
     info = {"kind": "file" if path.is_file() else "directory", "fingerprint": hasher.hexdigest(),
             "path": str(path.resolve()), "size": size, "files": len(files)}
     if path.is_file() and path.suffix.lower() in (".csv", ".parquet") and size < 200 * CHUNK:
-        try:
+        with guarded(f"describing the table in {path}"):  # the fingerprint stands without it
             import pandas as pd
 
             frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
             described = _dataframe_fingerprint(frame)
             info.update(shape=described["shape"], columns=described["columns"], dtypes=described["dtypes"])
-        except Exception:
-            pass
     return info
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from . import config
 from .errors import ActiveRunError, ParamConflictError, RunEndedError
 from .flusher import FLUSHER
+from .guard import guarded
 from .statuses import STATUSES
 from .store.batch import Batch
 from .values import check_key, check_name, check_text, encode_param, metric_value, normalize_param, tag_value
@@ -410,12 +411,10 @@ class Run:
         if thread is not None:
             thread.join(timeout)
             self._environment_thread = None
-            try:
+            with guarded("recording the imported packages"):
                 from .environment import imported_packages
 
                 self.set_document("imported_packages", imported_packages())
-            except Exception:
-                pass
 
     def __repr__(self) -> str:
         return f"<Run {self.run_id[:8]} {self.experiment}/{self.name} {self.status}>"

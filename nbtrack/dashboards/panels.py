@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
+from ..guard import guarded
 from .compare import compare_html, diff_html, diff_lines_html
 from .detail import detail_html, notebook_snapshot_text, plotly_artifacts
 from .figures import run_label
@@ -157,11 +158,9 @@ class CompareView(ViewHelpers, w.VBox):
         except Exception:
             source_diff = None
         if source_diff is not None:
-            try:
+            with guarded("diffing the notebook snapshots by cell"):
                 self.diff.value = diff_lines_html(source_diff(a.run_id, b.run_id).splitlines())
                 return
-            except Exception:
-                pass
         text_a, text_b = notebook_snapshot_text(a), notebook_snapshot_text(b)
         if text_a is None or text_b is None:
             missing = ", ".join(run_label(r.run_id, r.name) for r, t in ((a, text_a), (b, text_b)) if t is None)

@@ -30,6 +30,7 @@ from traitlets import (
     validate,
 )
 
+from ..guard import guarded
 from .columns import (
     BASE_COLUMNS,
     STATUSES,
@@ -437,10 +438,8 @@ class DashboardState(HasTraits):
                 due = min(due, time.monotonic() + self.refresh_interval)
             if self._stop.is_set() or not (self.auto_refresh and self.running > 0):
                 break
-            try:
+            with guarded("refreshing the dashboard"):  # a failed refresh is retried next time
                 self.reload(full=True)
-            except Exception:  # a failed refresh is retried next time
-                pass
         self._timer = None
 
     def close(self) -> None:
