@@ -133,7 +133,7 @@ def _is_json(obj: Any, name: str | None) -> bool:
 # -- skops (scikit-learn models without pickle's risks; chosen by a name ending in .skops) --------
 
 def _needs_skops(error: ImportError) -> ImportError:
-    return ImportError(f"the .skops format needs skops: pip install skops ({error})")
+    return ImportError(f"the .skops format needs skops: pip install 'nbtrack[skops]' ({error})")
 
 
 def _dump_skops(obj: Any, name: str) -> bytes:
