@@ -156,3 +156,38 @@ def collect_params(spec: str | tuple[str, ...], source: str, namespace: dict[str
     else:
         values = {name: namespace[name] for name in spec if name in namespace}
     return {name: redact_param(name, param_value(value)) for name, value in values.items()}
+
+
+def _store_counts(tree: ast.AST) -> dict[str, int]:
+    """How many times each name is bound anywhere in ``tree`` (assignments, loops, imports, defs)."""
+    counts: dict[str, int] = {}
+
+    def bump(name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bump(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bump(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bump((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                bump(name)
+    return counts
+
+
+def params_known_at_start(spec: str | tuple[str, ...], source: str) -> dict[str, Any]:
+    """The params a cell's source fixes before it runs (recorded in the ``cell`` document at
+    once, so a kernel killed mid-cell keeps them): with ``params=auto``, the literals assigned
+    to a name the cell binds exactly once. Empty when the cell logs params itself."""
+    if spec != "auto" or "log_param" in source or "track(" in code_body(source):
+        return {}
+    tree = parse_cell(source)
+    if tree is None:
+        return {}
+    counts = _store_counts(tree)
+    return {name: redact_param(name, param_value(value)) for name, value in literal_assignments(source).items()
+            if counts.get(name) == 1}
