@@ -1,0 +1,233 @@
+"""Keep secrets out of everything a run stores (the one redaction module of the core).
+
+Two kinds of secret are redacted, values only (code structure stays):
+
+* a string literal assigned to, keyed by, or passed as a secret-looking *name*
+  (``password = "..."``, ``{'api_key': "..."}``, ``login(password="...")``) becomes
+  ``"<redacted>"``; names such as ``tokenizer_name`` or ``pad_token`` are not secret names;
+* any text matching a known credential *format* (the :data:`PATTERNS` table: AWS, GitHub,
+  GitLab, OpenAI, Slack, Stripe, Google, Hugging Face, JWT, PEM private keys, bearer headers,
+  passwords in URLs), wherever it appears;
+* the exact values of secret-named environment variables (and other values registered with
+  :func:`add_known_secret`, e.g. a store URI password), wherever they appear.
+
+:func:`redact_text` returns the redacted text and the :class:`Finding` list (pattern names,
+never values) so the caller can say in the run what was redacted and where.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+REDACTED = "<redacted>"
+MIN_KNOWN_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One credential format: its name, the regex, and an example built at run time by tests."""
+    name: str
+    regex: str
+    example: tuple[str, ...]  # parts joined at run time so the source holds no credential
+
+
+# Known token formats (formats learned from detect-secrets' plugin list and vendor docs).
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern("pem_private_key",
+            r"-----BEGIN[A-Z ]{0,30} PRIVATE KEY( BLOCK)?-----[\s\S]*?-----END[A-Z ]{0,30} PRIVATE KEY( BLOCK)?-----"
+            r"|-----BEGIN[A-Z ]{0,30} PRIVATE KEY( BLOCK)?-----[\s\S]{0,8000}",
+            ("-----BEGIN RSA ", "PRIVATE KEY-----\nMIIEow", "IBAAKCAQEA7x\n-----END RSA ", "PRIVATE KEY-----")),
+    Pattern("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("AKIA", "Q3EXAMPLE7Z4NB2Y")),
+    Pattern("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{12,}|github_pat_[A-Za-z0-9_]{40,})",
+            ("gh", "p_", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8")),
+    Pattern("gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|soat|ffct)-[A-Za-z0-9_\-]{20,}",
+            ("gl", "pat-", "xY7zQ2wE9rT4uI1oP6aS")),
+    Pattern("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}", ("sk", "-ant-api03-", "Zx98Yw76Vu54Ts32Rq10")),
+    Pattern("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{12,}",
+            ("sk", "-proj-", "Ab12Cd34Ef56Gh78Ij90Kl12Mn34")),
+    Pattern("stripe_key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}", ("sk", "_live_", "4eC39HqLyjWDarjtT1zdp7dc")),
+    Pattern("slack_token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", ("xo", "xb-", "1234567890-abcdefghijKLMN")),
+    Pattern("slack_webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}",
+            ("https://hooks.slack.com/", "services/T0000/B0000/", "XXXXXXXXXXXXXXXXXXXXXXXX")),
+    Pattern("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}", ("AI", "za", "SyD3kF9qLm2Xw8Rt5Yv1Bn7Jh4Gc6Pz0AeQ")),
+    Pattern("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}", ("h", "f_", "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi")),
+    Pattern("sendgrid_key", r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",
+            ("SG", ".aBcDeFgHiJkLmNoPqRsT", ".uVwXyZ0123456789abcdEF")),
+    Pattern("npm_token", r"\bnpm_[A-Za-z0-9]{36}", ("np", "m_", "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789")),
+    Pattern("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}", ("py", "pi-AgEIcHlwaS5vcmc", "CJDk5ZWEyZjc0LTZiNGQtNDkxMi05NmIxLWQ4YjM5MmE")),
+    Pattern("twilio_key", r"\bSK[0-9a-f]{32}\b", ("S", "K", "0123456789abcdef0123456789abcdef")),
+    Pattern("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+            ("ey", "JhbGciOiJIUzI1NiJ9", ".ey", "JzdWIiOiIxMjM0NTY3ODkwIn0", ".dBjftJeZ4CVPmB92K27uhbUJU1p1r")),
+    Pattern("bearer_header", r"(?<=\b(?i:bearer) )(?=[A-Za-z_\-.=+/]*\d)[A-Za-z0-9_\-.=+/]{12,}", ("Authorization: Bearer ", "abcDEF123456ghiJKL")),
+    Pattern("basic_auth_header", r"(?<=\b(?i:basic) )(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}={0,2}", ("Authorization: Basic ", "YWRtaW46aHVudGVyMjI=")),
+    Pattern("url_password", r"(?<=://)[^/\s:@'\"]+:[^/\s@'\"]+(?=@)", ("postgresql://admin:", "Tr0ub4dor", "@db:5432/x")),
+    Pattern("azure_storage_key", r"(?<=AccountKey=)[A-Za-z0-9+/=]{40,}", ("AccountKey=", "a" * 20, "B+/" * 10)),
+)
+
+# A name that holds a secret: the secret word must end the name (``db_password``,
+# ``OPENAI_API_KEY``, ``auth_token``) or be the whole name; token-ish words with an ordinary
+# meaning in ML code (``pad_token``, ``tokenizer_name``, ``max_tokens``) are not secret names.
+_SECRET_WORD = (r"(?:passw(?:or)?d|passwd|passphrase|pwd|secret(?:_?key)?|api_?key|apikey|access_?key(?:_?id)?"
+                r"|private_?key|client_?secret|credentials?|auth(?:_?token)?|access_?token|refresh_?token"
+                r"|bearer|session_?token|token|cookie|signing_?key|encryption_?key)")
+_ORDINARY_TOKEN = re.compile(
+    r"(?:^|_)(?:pad|unk|eos|bos|sep|cls|mask|start|end|special|additional|max|min|num|n|new|sos|stop)_?tokens?$"
+    r"|tokens?_(?:id|ids|type|length|len|count|limit)s?$|tokens$", re.I)
+_SECRET_NAME = re.compile(rf"(?:^|_|-|\b|(?<=[a-z]))(?:{_SECRET_WORD})s?$|^(?:{_SECRET_WORD})s?(?:_|$)", re.I)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable, key, argument or environment-variable name holds a secret."""
+    name = name.strip().strip("'\"")
+    if not name or _ORDINARY_TOKEN.search(name):
+        return False
+    return bool(_SECRET_NAME.search(name))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One redaction: which pattern matched (never the value)."""
+    pattern: str
+
+
+_FORMAT = re.compile("|".join(f"(?P<{p.name}>{p.regex})" for p in PATTERNS))
+# name = "value", name: type = 'value', ["name"] = "value", {'name': "value"}, f(name="value")
+_ASSIGNED = re.compile(
+    r"(?P<name>[A-Za-z_][\w\-]*)(?P<mid>['\"]?\s*\]?\s*(?::\s*[\w\[\], .]+?\s*)?(?:=(?!=)|:)\s*[rbuRBU]?)"
+    r"(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)")
+_ENV_LINE = re.compile(r"(?m)^(?P<name>(?:export\s+)?[A-Za-z_]\w*)(?P<mid>\s*=\s*)(?P<value>[^\s'\"#][^\s#]*)")
+_POSITIONAL = re.compile(  # login('admin', 'hunter2'), connect(user, "pw"): second string to a login call
+    r"(?P<head>\b(?:login|authenticate|auth|connect|set_password|HTTPBasicAuth|BasicAuth)\s*\(\s*"
+    r"(?:[rbu]?['\"][^'\"\n]*['\"]|[A-Za-z_][\w.]*)\s*,\s*[rbu]?)(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)", re.I)
+
+_ENV_KEY = re.compile(r"(?:^|_)(?:KEY|PASS|PAT|DSN|CREDS?)$|SESSION_ID$|COOKIE")  # env-only names
+_known: set[str] = set()
+_known_regex: re.Pattern[str] | None = None
+
+
+def secret_env_values(environ: dict[str, str] | None = None) -> set[str]:
+    """Values (6+ characters) of secret-named environment variables."""
+    env = os.environ if environ is None else environ
+    return {value for name, value in env.items()
+            if value and len(value) >= MIN_KNOWN_LENGTH and (is_secret_name(name) or _ENV_KEY.search(name))}
+
+
+def add_known_secret(value: str | None) -> None:
+    """Redact ``value`` (e.g. a password read from a store URI) wherever it appears from now on."""
+    global _known_regex
+    if value and len(value) >= MIN_KNOWN_LENGTH and value not in _known:
+        _known.add(value)
+        _known_regex = None
+
+
+def _known_pattern() -> re.Pattern[str] | None:
+    global _known_regex
+    values = _known | secret_env_values()
+    if not values:
+        return None
+    key = frozenset(values)
+    if _known_regex is None or getattr(_known_pattern, "_key", None) != key:
+        _known_regex = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+        _known_pattern._key = key  # type: ignore[attr-defined]
+    return _known_regex
+
+
+def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tuple[str, list[Finding]]:
+    """``text`` with secrets replaced by ``<redacted>``, and what was found (pattern names only).
+
+    ``extra`` holds further exact values to redact (e.g. secrets the user's namespace holds).
+    """
+    if not text:
+        return text, []
+    findings: list[Finding] = []
+    known = _known_pattern()
+    if known is not None and known.search(text):
+        text, n = known.subn(REDACTED, text)
+        findings.extend([Finding("known_secret_value")] * n)
+    for value in sorted((v for v in extra if v and len(v) >= MIN_KNOWN_LENGTH), key=len, reverse=True):
+        if value in text:
+            findings.append(Finding("known_secret_value"))
+            text = text.replace(value, REDACTED)
+
+    def fmt(match: re.Match[str]) -> str:
+        findings.append(Finding(match.lastgroup or "format"))
+        return REDACTED
+
+    text = _FORMAT.sub(fmt, text)
+
+    def assigned(match: re.Match[str]) -> str:
+        if match["value"] == REDACTED or not is_secret_name(match["name"]):
+            return match[0]
+        findings.append(Finding("secret_name"))
+        return f"{match['name']}{match['mid']}{match['q']}{REDACTED}{match['q']}"
+
+    text = _ASSIGNED.sub(assigned, text)
+
+    def env_line(match: re.Match[str]) -> str:
+        name = match["name"].split()[-1]
+        if match["value"] == REDACTED or not is_secret_name(name) or len(match["value"]) < 4:
+            return match[0]
+        findings.append(Finding("secret_name"))
+        return f"{match['name']}{match['mid']}{REDACTED}"
+
+    if "=" in text:
+        text = _ENV_LINE.sub(env_line, text)
+
+    def positional(match: re.Match[str]) -> str:
+        if match["value"] == REDACTED:
+            return match[0]
+        findings.append(Finding("login_password"))
+        return f"{match['head']}{match['q']}{REDACTED}{match['q']}"
+
+    text = _POSITIONAL.sub(positional, text)
+    return text, findings
+
+
+def redact(text: str, extra: set[str] | frozenset[str] = frozenset()) -> str:
+    """:func:`redact_text` without the findings."""
+    return redact_text(text, extra)[0]
+
+
+@lru_cache(maxsize=4096)
+def _redact_cached(text: str, known_key: int) -> tuple[str, tuple[Finding, ...]]:
+    out, findings = redact_text(text)
+    return out, tuple(findings)
+
+
+def redact_cached(text: str) -> tuple[str, list[Finding]]:
+    """:func:`redact_text`, cached for texts recorded again and again (cell sources, snapshots)."""
+    key = hash(frozenset(_known)) ^ hash(frozenset(secret_env_values()))
+    out, findings = _redact_cached(text, key)
+    return out, list(findings)
+
+
+def redact_value(obj: Any, name: str | None = None,
+                 findings: list[Finding] | None = None) -> Any:
+    """A copy of ``obj`` (params, dicts, lists) safe to record: values under secret names
+    and secret-looking strings redacted; other values unchanged."""
+    if isinstance(obj, str):
+        if name is not None and obj and is_secret_name(name):
+            if findings is not None:
+                findings.append(Finding("secret_name"))
+            return REDACTED
+        out, found = redact_text(obj)
+        if findings is not None:
+            findings.extend(found)
+        return out
+    if isinstance(obj, dict):
+        return {k: redact_value(v, str(k), findings) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(redact_value(v, name, findings) for v in obj)
+    return obj
+
+
+def summarize(where: str, findings: list[Finding]) -> list[dict[str, Any]]:
+    """Rows for a run's ``redactions`` document: where, which pattern, how many (never values)."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.pattern] = counts.get(finding.pattern, 0) + 1
+    return [{"where": where, "pattern": p, "count": n} for p, n in sorted(counts.items())]
