@@ -74,11 +74,12 @@ def report(experiment: str | list[str] | None = None, path: str = "report.html",
     return write_report(experiment=experiment, path=path, filter=filter)
 
 
-def checkout(run_id: str, path: str | None = None) -> Any:
-    """Rebuild a run's notebook from its snapshot as an .ipynb file; returns its path."""
+def checkout(run_id: str, path: str | None = None, force: bool = False) -> Any:
+    """Rebuild a run's notebook from its snapshot as an .ipynb file; returns its path.
+    An existing file is overwritten only with ``force=True``."""
     from .notebook.checkout import checkout as rebuild
 
-    return rebuild(run_id, path)
+    return rebuild(run_id, path, force=force)
 
 
 def diff(run_a: str, run_b: str) -> str:

@@ -148,6 +148,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("\nnotes:\n  " + run.notes.strip().replace("\n", "\n  "))
     _section("datasets", {d["name"]: f"{d['fingerprint'][:12]} {d.get('shape', '')}" for d in run.datasets})
     _section("artifacts", {a.name: f"{a.kind}, {a.size} bytes, {a.sha256[:12]}" for a in run.artifacts})
+    from .notebook.stored_snapshot import snapshot_note
+
+    note = snapshot_note(run.document("notebook"))
+    if note:
+        print(f"\nnotebook snapshot: {note}")
     environment = run.environment
     if environment:
         git = environment.get("git") or {}

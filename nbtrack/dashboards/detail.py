@@ -20,7 +20,6 @@ from .templating import macro, trusted
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
 PLOTLY_TYPES = ("application/vnd.plotly.v1+json",)
 MAX_PREVIEW_BYTES = 2_000_000
-_CELL_MARKER = re.compile(r"^# %%")
 
 
 def section(title: str, body: str, css_class: str = "") -> str:
@@ -116,23 +115,11 @@ def _size(size: Any) -> str:
 
 
 def split_cells(source: str) -> list[str]:
-    """Split a percent-format script (``# %%`` markers, as jupytext writes) into cells.
+    """The cell sources of a jupytext py:percent snapshot text (as jupytext itself reads it:
+    a ``# %%track`` comment inside a cell is not a new cell)."""
+    from ..notebook.stored_snapshot import cells_from_text
 
-    Text before the first marker (the jupytext header) is not a cell. A script without
-    markers is one cell.
-    """
-    cells: list[list[str]] = []
-    header: list[str] = []
-    for line in source.splitlines():
-        if _CELL_MARKER.match(line):
-            cells.append([line])
-        elif cells:
-            cells[-1].append(line)
-        else:
-            header.append(line)
-    if not cells:
-        return [source]
-    return ["\n".join(c).rstrip("\n") for c in cells]
+    return [cell.source for cell in cells_from_text(source)[0]]
 
 
 def tracked_cell_index(notebook_doc: Mapping[str, Any] | None) -> int | None:
@@ -160,18 +147,26 @@ def tracked_cell_id(notebook_doc: Mapping[str, Any] | None) -> str | None:
     return tracked_cell_id(cell) if isinstance(cell, Mapping) else None
 
 
-def snapshot_html(source: str, tracked_index: int | None = None, tracked_id: str | None = None) -> str:
+def snapshot_html(source: Any, tracked_index: int | None = None, tracked_id: str | None = None) -> str:
     """The notebook snapshot, one ``<pre>`` per cell, the tracked cell highlighted.
 
-    A cell is the tracked one when its position is ``tracked_index`` or its marker line
-    carries ``tracked_id`` (e.g. ``# %% id="..."``).
+    ``source`` is a stored snapshot (``nbtrack.notebook.stored_snapshot.read_snapshot``), its
+    list of cells, or a jupytext py:percent text. A cell is the tracked one when its position
+    is ``tracked_index`` or its id is ``tracked_id``.
     """
-    cells = split_cells(source)
+    from ..notebook.stored_snapshot import StoredSnapshot, cells_from_text
+
+    if isinstance(source, StoredSnapshot):
+        cells = source.cells
+    elif isinstance(source, str):
+        cells = cells_from_text(source)[0]
+    else:
+        cells = list(source)
     parts = []
     for index, cell in enumerate(cells):
-        first = cell.split("\n", 1)[0]
-        tracked = index == tracked_index or (tracked_id is not None and tracked_id in first)
-        parts.append({"index": index, "tracked": tracked, "text": cell})
+        tracked = index == tracked_index or (tracked_id is not None and cell.id == tracked_id)
+        kind = "" if cell.cell_type == "code" else f" [{cell.cell_type}]"
+        parts.append({"index": index, "tracked": tracked, "text": f"# %%{kind}\n{cell.source}"})
     return _html("snapshot", parts)
 
 
@@ -216,19 +211,25 @@ def summary_html(record: Any) -> str:
     return head + kv_table_html({k: v for k, v in facts.items() if v not in ("", None)})
 
 
-def notebook_snapshot_text(record: Any) -> str | None:
-    """The notebook snapshot's text (artifact named by the ``notebook`` document, else
-    ``notebook.py``), or None when the run has none."""
-    names = [getattr(a, "name", "") for a in getattr(record, "artifacts", []) or []]
+def notebook_snapshot(record: Any) -> Any:
+    """The run's stored snapshot (``read_snapshot``), or None when the run has none."""
+    from ..notebook.errors import SnapshotNotFoundError
+    from ..notebook.stored_snapshot import read_snapshot
+
     try:
-        document = record.document("notebook") or {}
-    except Exception:
-        document = {}
-    name = document.get("artifact") if isinstance(document, Mapping) else None
-    name = name if name in names else "notebook.py"
-    if name not in names:
+        return read_snapshot(record)
+    except SnapshotNotFoundError:
         return None
-    return record.artifact(name).read_text()
+
+
+def notebook_snapshot_text(record: Any) -> str | None:
+    """The notebook snapshot as text, one ``# %%`` header per cell (for the compare view's
+    diff), or None when the run has none."""
+    snapshot = notebook_snapshot(record)
+    if snapshot is None:
+        return None
+    return "".join(f"# %%{'' if c.cell_type == 'code' else ' [' + c.cell_type + ']'}\n{c.source}\n\n"
+                   for c in snapshot.cells)
 
 
 def detail_html(record: Any) -> str:
@@ -253,12 +254,13 @@ def detail_html(record: Any) -> str:
         parts.append(section("Error", _html("pre", trace or value_text(failure))))
     hidden, error = _document(record, "hidden_state")
     parts.append(section("Hidden state", hidden_state_html(hidden) if not error else _error(error)))
-    text, error = _guard(lambda: notebook_snapshot_text(record))
+    snapshot, error = _guard(lambda: notebook_snapshot(record))
     if error:
         parts.append(section("Notebook snapshot", _error(error)))
-    elif text is not None:
-        doc, _ = _document(record, "notebook")
-        parts.append(section("Notebook snapshot", snapshot_html(text, tracked_cell_index(doc), tracked_cell_id(doc))))
+    elif snapshot is not None:
+        note = snapshot.disk_note()
+        parts.append(section("Notebook snapshot", (_note(note) if note else "") + snapshot_html(
+            snapshot, snapshot.tracked_index, snapshot.tracked_id)))
     return _html("detail", record.run_id, [trusted(part) for part in parts])
 
 

@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     checkout = subparsers.add_parser("checkout", help="rebuild a run's notebook as an .ipynb")
     checkout.add_argument("run", help="run id or unique prefix")
     checkout.add_argument("-o", "--output", metavar="PATH", help="file or directory to write to")
+    checkout.add_argument("--force", action="store_true", help="overwrite an existing file")
     checkout.set_defaults(func=cmd_checkout)
 
     run = subparsers.add_parser("run", help="execute a notebook headless; its %%%%track cells become runs")
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_checkout(args: argparse.Namespace) -> int:
     from .checkout import checkout
 
-    path = checkout(args.run, args.output)
+    path = checkout(args.run, args.output, force=args.force)
     print(f"wrote {path}")
     return 0
 

@@ -61,7 +61,7 @@ def _history_document(shell: Any) -> dict[str, Any]:
 
 def _notebook(run: Any, shell: Any) -> None:
     from . import extension, frontend_link
-    from .snapshot import ARTIFACT, take_snapshot
+    from .snapshot import take_snapshot
 
     tracker = extension.current_tracker()
     current = tracker.history.current if tracker is not None and tracker.shell is shell else None
@@ -79,8 +79,7 @@ def _notebook(run: Any, shell: Any) -> None:
     if snapshot.cell_id:
         tags["nbtrack.cell"] = snapshot.cell_id
     run.set_tags(tags)
-    artifact = run.log_artifact(snapshot.text, name=ARTIFACT) if snapshot.text is not None else None
-    run.set_document("notebook", snapshot.document(artifact))
+    run.set_document("notebook", snapshot.log(run))
     run.set_document("history", _history_document(shell))
 
 

@@ -37,3 +37,12 @@ class MissingDependencyError(NbtrackError, ImportError):
     def __init__(self, package: str, extra: str) -> None:
         self.package, self.extra = package, extra
         super().__init__(f"this needs {package}: pip install 'nbtrack[{extra}]'")
+
+
+class CheckoutExistsError(NbtrackError, FileExistsError):
+    """``checkout`` would overwrite an existing file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path} already exists: choose another path with -o, or pass --force "
+                         "(force=True from Python) to overwrite it")

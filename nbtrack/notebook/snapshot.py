@@ -20,6 +20,8 @@ from .secrets import redact_text
 
 FORMAT = "py:percent"
 ARTIFACT = "notebook.py"
+EXACT_ARTIFACT = "notebook.ipynb"  # every cell's exact source, id and metadata (snapshot version 2)
+VERSION = 2
 
 _cache_lock = threading.Lock()
 _disk_cache: dict[str, tuple[tuple[int, int], Any]] = {}
@@ -40,15 +42,24 @@ class NotebookSnapshot:
     stale: bool = False
     stale_reason: str | None = None
     reason: str | None = None  # why there is no snapshot
+    exact: str | None = None  # the notebook as nbformat JSON without outputs (EXACT_ARTIFACT)
+    executed_cell: dict[str, Any] | None = None  # where the code that ran replaced the saved cell
 
-    def document(self, artifact: str | None) -> dict[str, Any]:
+    def document(self, artifact: str | None, exact_artifact: str | None = None) -> dict[str, Any]:
         """The ``notebook`` document of the run."""
         return {
             "source": self.source, "path": self.path, "format": FORMAT if self.text is not None else None,
-            "artifact": artifact, "cell_index": self.cell_index, "cell_id": self.cell_id,
+            "artifact": artifact, "exact_artifact": exact_artifact, "version": VERSION,
+            "cell_index": self.cell_index, "cell_id": self.cell_id,
             "cell_ids": [cell.id for cell in self.cells], "mtime": self.mtime, "stale": self.stale,
-            "stale_reason": self.stale_reason, "reason": self.reason,
+            "stale_reason": self.stale_reason, "reason": self.reason, "executed_cell": self.executed_cell,
         }
+
+    def log(self, run: Any) -> dict[str, Any]:
+        """Store the snapshot's artifacts in ``run``; returns its ``notebook`` document."""
+        artifact = run.log_artifact(self.text, name=ARTIFACT) if self.text is not None else None
+        exact = run.log_artifact(self.exact, name=EXACT_ARTIFACT) if self.exact is not None else None
+        return self.document(artifact, exact)
 
 
 def locate_notebook(user_ns: Mapping[str, Any],
@@ -124,6 +135,43 @@ def to_percent(nb: Any) -> str:
     return text
 
 
+def to_exact(nb: Any) -> str:
+    """The notebook as nbformat JSON with every cell's exact source, id and metadata and the
+    notebook's metadata (no outputs; secret-looking literals redacted)."""
+    cells = []
+    for cell in nb.get("cells", []):
+        kind = cell.get("cell_type", "code")
+        out: dict[str, Any] = {"cell_type": kind, "id": cell.get("id"), "metadata": cell.get("metadata", {}),
+                               "source": redact_text(cell.get("source", ""))}
+        if kind == "code":
+            out["execution_count"] = None
+            out["outputs"] = []
+        elif cell.get("attachments") and kind == "markdown":
+            out["attachments"] = cell["attachments"]
+        if out["id"] is None:
+            del out["id"]
+        cells.append(out)
+    document = {"nbformat": nb.get("nbformat", 4), "nbformat_minor": nb.get("nbformat_minor", 5),
+                "metadata": nb.get("metadata", {}), "cells": cells}
+    return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n"
+
+
+def _with_executed_cell(nb: Any, index: int | None, executed: str) -> tuple[Any, dict[str, Any]]:
+    """A copy of ``nb`` whose tracked cell holds ``executed`` (the code that ran), appended as a
+    new code cell when the saved notebook does not have the cell."""
+    import copy
+
+    import nbformat
+
+    copied = copy.deepcopy(nb)
+    if index is not None:
+        copied.cells[index]["source"] = executed
+        return copied, {"index": index, "appended": False}
+    cell = nbformat.v4.new_code_cell(executed)
+    copied.cells.append(cell)
+    return copied, {"index": len(copied.cells) - 1, "appended": True}
+
+
 def find_cell(cells: list[Cell], cell_id: str | None, executed: str) -> tuple[int | None, bool]:
     """(index of the tracked cell, whether it was found by id)."""
     if cell_id:
@@ -158,7 +206,7 @@ def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any]
                 path = located
             elif os.path.isfile(beside):
                 path = beside
-        return NotebookSnapshot("live", path, to_percent(nb), cells, index, cell_id)
+        return NotebookSnapshot("live", path, to_percent(nb), cells, index, cell_id, exact=to_exact(nb))
 
     path, how = locate_notebook(user_ns, environ)
     if path is None:
@@ -174,10 +222,13 @@ def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any]
     nb = read_notebook(path)
     cells = notebook_cells(nb)
     index, by_id = find_cell(cells, cell_id, executed)
-    snapshot = NotebookSnapshot("disk", path, to_percent(nb), cells, index, cell_id or (
+    snapshot = NotebookSnapshot("disk", path, None, cells, index, cell_id or (
         cells[index].id if index is not None else None), mtime=os.stat(path).st_mtime)
-    if index is None:
+    if index is None and executed.strip():
         snapshot.stale, snapshot.stale_reason = True, "the saved notebook does not contain the tracked cell (unsaved?)"
-    elif not same_source(cells[index].source, executed):
+    elif index is not None and not same_source(cells[index].source, executed):
         snapshot.stale, snapshot.stale_reason = True, "the saved notebook has another version of the tracked cell"
+    if snapshot.stale:  # the code that ran is known: the snapshot keeps it, the other cells are as saved
+        nb, snapshot.executed_cell = _with_executed_cell(nb, index, executed)
+    snapshot.text, snapshot.exact = to_percent(nb), to_exact(nb)
     return snapshot

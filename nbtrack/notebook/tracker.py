@@ -17,13 +17,13 @@ from typing import Any
 
 from . import context, execution, frontend_link
 from .arguments import TrackArgs
-from .cellparams import collect_params
+from .cellparams import collect_params, params_known_at_start
 from .cellsource import normalize, same_code
 from .hidden_state import analyze
 from .history import KernelHistory, current_execution_count
 from .outputs import OutputCapture, output_artifacts
 from .secrets import redact_source, redact_values, secret_values
-from .snapshot import ARTIFACT, NotebookSnapshot, take_snapshot
+from .snapshot import ARTIFACT, EXACT_ARTIFACT, NotebookSnapshot, take_snapshot
 from .summary import show, summary_bundle
 
 
@@ -142,10 +142,14 @@ class CellTracker:
 
         outcome = Outcome()
         snapshot = self._snapshot(cell_id, raw_cell, outcome)
+        if snapshot.stale:
+            outcome.warnings.append(f"stale snapshot: {snapshot.stale_reason}; the run keeps the code that ran "
+                                    "for this cell, the other cells are as saved")
         cell_id = cell_id or snapshot.cell_id
         run = self._start_run(args, settings, snapshot, cell_id, raw_cell, body, outcome)
         if run is not None:
             run._nbtrack_count = count  # type: ignore[attr-defined]
+            self._record_start(run, args, raw_cell, body, cell_id, snapshot, count or 0, outcome)
         capture = OutputCapture(shell) if run is not None and args.outputs and settings.capture_outputs else None
         started = time.time()
         error: BaseException | None = None
@@ -226,6 +230,30 @@ class CellTracker:
     def _previous(self, run: Any, key: str, cell_id: str | None, path: str | None) -> None:
         run._nbtrack_previous = self.previous.lookup(key, cell_id, path, run.run_id, run.parent_run_id is not None)
 
+    def _record_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
+                      snapshot: NotebookSnapshot, count: int, outcome: Outcome) -> None:
+        """Write what is known before the cell runs, and flush it: the notebook snapshot, the
+        history, the hidden-state report and the cell's source with the literal params as
+        written (run params keep the values the names hold after the cell, so a failing cell
+        records no literal it never assigned). A kernel killed mid-cell leaves a run that still
+        says which code it ran."""
+        steps = (
+            ("notebook snapshot", lambda: self._record_notebook(run, snapshot)),
+            ("history", lambda: self._record_history(run, snapshot, raw_cell, count, outcome)),
+            ("cell", lambda: run.set_document("cell", dict(
+                self._cell_document(raw_cell, cell_id, snapshot, count),
+                params_as_written=params_known_at_start(args.params, body)))),
+        )
+        for what, step in steps:
+            try:
+                step()
+            except Exception as problem:  # tracking must not break the cell
+                outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
+        try:
+            run.flush()
+        except Exception:  # store down: the flusher retries and reports it once
+            pass
+
     def _record(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                 snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome,
                 error: BaseException | None = None) -> None:
@@ -237,8 +265,6 @@ class CellTracker:
             ("metrics", lambda: self._record_metrics(run, args, outcome)),
             ("artifacts", lambda: self._record_files(run, args, outcome)),
             ("outputs", lambda: summaries.extend(self._record_outputs(run, capture, outcome))),
-            ("notebook snapshot", lambda: self._record_notebook(run, snapshot)),
-            ("history", lambda: self._record_history(run, snapshot, raw_cell, count, outcome)),
             ("cell", lambda: self._record_cell(run, raw_cell, cell_id, snapshot, capture, summaries, count,
                                                elapsed)),
         )
@@ -300,8 +326,7 @@ class CellTracker:
         return summaries
 
     def _record_notebook(self, run: Any, snapshot: NotebookSnapshot) -> None:
-        artifact = run.log_artifact(snapshot.text, name=ARTIFACT) if snapshot.text is not None else None
-        document = snapshot.document(artifact)
+        document = snapshot.log(run)
         if snapshot.source == "disk" and snapshot.mtime is not None:
             document["saved_after_start"] = snapshot.mtime >= run.start_time
         run.set_document("notebook", document)
@@ -328,16 +353,22 @@ class CellTracker:
                 summary["text"] = redact_values(summary["text"], known_secrets)
         printed = {name: redact_values(capture.stream_text(name), known_secrets) if capture is not None else None
                    for name in ("stdout", "stderr")}
-        run.set_document("cell", {
-            "source": redact_source(raw_cell), "id": cell_id, "index": snapshot.cell_index, "execution_count": count,
-            "notebook": snapshot.path, "outputs": summaries, "previous_run": previous,
-            "stdout": printed["stdout"], "stderr": printed["stderr"], "execution_seconds": elapsed,
-        })
+        document = self._cell_document(raw_cell, cell_id, snapshot, count)
+        document.update({"outputs": summaries, "previous_run": previous, "stdout": printed["stdout"],
+                         "stderr": printed["stderr"], "execution_seconds": elapsed})
+        run.set_document("cell", document)
+
+    @staticmethod
+    def _cell_document(raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot, count: int) -> dict:
+        """The ``cell`` document as known when the cell starts (outputs and timing come after)."""
+        return {"source": redact_source(raw_cell), "id": cell_id, "index": snapshot.cell_index,
+                "execution_count": count, "notebook": snapshot.path, "outputs": [], "previous_run": None,
+                "stdout": None, "stderr": None, "execution_seconds": None}
 
     def _end(self, run: Any, error: BaseException | None, outcome: Outcome) -> None:
         try:
-            if error is None:
-                run.end()
+            if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
+                run.end()  # sys.exit(0) succeeded, as in ``with track()``
             elif isinstance(error, KeyboardInterrupt):
                 run.kill()
             else:
@@ -375,7 +406,7 @@ class CellTracker:
 
     def _summary(self, run: Any, outcome: Outcome) -> None:
         warnings = self._warnings(outcome)
-        artifacts = {n for n in getattr(run, "_nbtrack_artifacts", ()) if n != ARTIFACT}
+        artifacts = {n for n in getattr(run, "_nbtrack_artifacts", ()) if n not in (ARTIFACT, EXACT_ARTIFACT)}
         try:
             show(summary_bundle(run.run_id, run.experiment, run.status, run.duration, len(run.params),
                                 len(run.metrics), len(artifacts), warnings))
