@@ -17,8 +17,14 @@ def compile_body(shell: Any, body: str, raw_cell: str, header_lines: int = 1,
                  execution_count: int = 0) -> tuple[ast.Module, str]:
     """Transform and parse ``body`` under the name of cell ``In[execution_count]``; raises
     SyntaxError (and what IPython's transformers raise)."""
+    import linecache
+
     transformed = "\n" * header_lines + shell.transform_cell(body)
     name = shell.compile.cache(transformed, execution_count, raw_code=raw_cell)
+    entry = linecache.cache.get(name)
+    if entry is not None:  # tracebacks show the cell's own magic lines (%%track ...), not blank ones
+        header = [line + "\n" for line in raw_cell.split("\n")[:header_lines]]
+        linecache.cache[name] = (entry[0], entry[1], header + list(entry[2][header_lines:]), entry[3])
     tree = shell.compile.ast_parse(transformed, filename=name)
     return shell.transform_ast(tree), name
 
