@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,46 +32,66 @@ MIN_KNOWN_LENGTH = 6
 class Pattern:
     """One credential format: its name, the regex, and an example built at run time by tests."""
     name: str
+    markers: tuple[str, ...]  # literal text one of which every match contains (a fast pre-check)
     regex: str
     example: tuple[str, ...]  # parts joined at run time so the source holds no credential
 
 
 # Known token formats (formats learned from detect-secrets' plugin list and vendor docs).
 PATTERNS: tuple[Pattern, ...] = (
-    Pattern("pem_private_key",
+    Pattern("pem_private_key", ('PRIVATE KEY',),
             r"-----BEGIN[A-Z ]{0,30} PRIVATE KEY( BLOCK)?-----[\s\S]*?-----END[A-Z ]{0,30} PRIVATE KEY( BLOCK)?-----"
             r"|-----BEGIN[A-Z ]{0,30} PRIVATE KEY( BLOCK)?-----[\s\S]{0,8000}",
             ("-----BEGIN RSA ", "PRIVATE KEY-----\nMIIEow", "IBAAKCAQEA7x\n-----END RSA ", "PRIVATE KEY-----")),
-    Pattern("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("AKIA", "Q3EXAMPLE7Z4NB2Y")),
-    Pattern("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{12,}|github_pat_[A-Za-z0-9_]{40,})",
+    Pattern("aws_access_key_id", ('AKIA', 'ASIA', 'ABIA', 'ACCA'),
+            r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("AKIA", "Q3EXAMPLE7Z4NB2Y")),
+    Pattern("github_token", ('ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'),
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{12,}|github_pat_[A-Za-z0-9_]{40,})",
             ("gh", "p_", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8")),
-    Pattern("gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|soat|ffct)-[A-Za-z0-9_\-]{20,}",
+    Pattern("gitlab_token", ('glpat-', 'gldt-', 'glrt-', 'glptt-', 'glcbt-', 'glsoat-', 'glffct-'),
+            r"\bgl(?:pat|dt|rt|ptt|cbt|soat|ffct)-[A-Za-z0-9_\-]{20,}",
             ("gl", "pat-", "xY7zQ2wE9rT4uI1oP6aS")),
-    Pattern("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}", ("sk", "-ant-api03-", "Zx98Yw76Vu54Ts32Rq10")),
-    Pattern("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{12,}",
+    Pattern("anthropic_key", ('sk-ant-',),
+            r"\bsk-ant-[A-Za-z0-9_\-]{20,}", ("sk", "-ant-api03-", "Zx98Yw76Vu54Ts32Rq10")),
+    Pattern("openai_key", ('sk-',),
+            r"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{12,}",
             ("sk", "-proj-", "Ab12Cd34Ef56Gh78Ij90Kl12Mn34")),
-    Pattern("stripe_key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}",
+    Pattern("stripe_key", ('_live_', '_test_'),
+            r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}",
             ("sk", "_live_", "4eC39HqLyjWDarjtT1zdp7dc")),
-    Pattern("slack_token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", ("xo", "xb-", "1234567890-abcdefghijKLMN")),
-    Pattern("slack_webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}",
+    Pattern("slack_token", ('xox',),
+            r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", ("xo", "xb-", "1234567890-abcdefghijKLMN")),
+    Pattern("slack_webhook", ('hooks.slack.com',),
+            r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}",
             ("https://hooks.slack.com/", "services/T0000/B0000/", "XXXXXXXXXXXXXXXXXXXXXXXX")),
-    Pattern("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}", ("AI", "za", "SyD3kF9qLm2Xw8Rt5Yv1Bn7Jh4Gc6Pz0AeQ")),
-    Pattern("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}", ("h", "f_", "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi")),
-    Pattern("sendgrid_key", r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",
+    Pattern("google_api_key", ('AIza',),
+            r"\bAIza[0-9A-Za-z_\-]{35}", ("AI", "za", "SyD3kF9qLm2Xw8Rt5Yv1Bn7Jh4Gc6Pz0AeQ")),
+    Pattern("huggingface_token", ('hf_',),
+            r"\bhf_[A-Za-z0-9]{30,}", ("h", "f_", "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi")),
+    Pattern("sendgrid_key", ('SG.',),
+            r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",
             ("SG", ".aBcDeFgHiJkLmNoPqRsT", ".uVwXyZ0123456789abcdEF")),
-    Pattern("npm_token", r"\bnpm_[A-Za-z0-9]{36}", ("np", "m_", "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789")),
-    Pattern("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}",
+    Pattern("npm_token", ('npm_',),
+            r"\bnpm_[A-Za-z0-9]{36}", ("np", "m_", "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789")),
+    Pattern("pypi_token", ('pypi-AgE',),
+            r"\bpypi-AgE[A-Za-z0-9_\-]{50,}",
             ("py", "pi-AgEIcHlwaS5vcmc", "CJDk5ZWEyZjc0LTZiNGQtNDkxMi05NmIxLWQ4YjM5MmE")),
-    Pattern("twilio_key", r"\bSK[0-9a-f]{32}\b", ("S", "K", "0123456789abcdef0123456789abcdef")),
-    Pattern("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+    Pattern("twilio_key", ('SK',),
+            r"\bSK[0-9a-f]{32}\b", ("S", "K", "0123456789abcdef0123456789abcdef")),
+    Pattern("jwt", ('eyJ',),
+            r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
             ("ey", "JhbGciOiJIUzI1NiJ9", ".ey", "JzdWIiOiIxMjM0NTY3ODkwIn0", ".dBjftJeZ4CVPmB92K27uhbUJU1p1r")),
-    Pattern("bearer_header", r"(?<=\b(?i:bearer) )(?=[A-Za-z_\-.=+/]*\d)[A-Za-z0-9_\-.=+/]{12,}",
+    Pattern("bearer_header", ('Bearer ', 'bearer ', 'BEARER '),
+            r"(?<=\b(?i:bearer) )(?=[A-Za-z_\-.=+/]*\d)[A-Za-z0-9_\-.=+/]{12,}",
             ("Authorization: Bearer ", "abcDEF123456ghiJKL")),
-    Pattern("basic_auth_header", r"(?<=\b(?i:basic) )(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}={0,2}",
+    Pattern("basic_auth_header", ('Basic ', 'basic ', 'BASIC '),
+            r"(?<=\b(?i:basic) )(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}={0,2}",
             ("Authorization: Basic ", "YWRtaW46aHVudGVyMjI=")),
-    Pattern("url_password", r"(?<=://)[^/\s:@'\"]+:[^/\s@'\"]+(?=@)",
+    Pattern("url_password", ('://',),
+            r"(?<=://)[^/\s:@'\"]+:[^/\s@'\"]+(?=@)",
             ("postgresql://admin:", "Tr0ub4dor", "@db:5432/x")),
-    Pattern("azure_storage_key", r"(?<=AccountKey=)[A-Za-z0-9+/=]{40,}", ("AccountKey=", "a" * 20, "B+/" * 10)),
+    Pattern("azure_storage_key", ('AccountKey=',),
+            r"(?<=AccountKey=)[A-Za-z0-9+/=]{40,}", ("AccountKey=", "a" * 20, "B+/" * 10)),
 )
 
 # A name that holds a secret: the secret word must end the name (``db_password``,
@@ -99,10 +120,10 @@ class Finding:
     pattern: str
 
 
-_FORMAT = re.compile("|".join(f"(?P<{p.name}>{p.regex})" for p in PATTERNS))
+_COMPILED = tuple((p.name, p.markers, re.compile(p.regex)) for p in PATTERNS)
 # name = "value", name: type = 'value', ["name"] = "value", {'name': "value"}, f(name="value")
 _ASSIGNED = re.compile(
-    r"(?P<name>[A-Za-z_][\w\-]*)(?P<mid>['\"]?\s*\]?\s*(?::\s*[\w\[\], .]+?\s*)?(?:=(?!=)|:)\s*[rbuRBU]?)"
+    r"(?<![\w\-])(?P<name>[A-Za-z_][\w\-]*)(?P<mid>['\"]?\s*\]?\s*(?::\s*[\w\[\], .]+?\s*)?(?:=(?!=)|:)\s*[rbuRBU]?)"
     r"(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)")
 _ENV_LINE = re.compile(r"(?m)^(?P<name>(?:export\s+)?[A-Za-z_]\w*)(?P<mid>\s*=\s*)(?P<value>[^\s'\"#][^\s#]*)")
 _POSITIONAL = re.compile(  # login('admin', 'hunter2'), connect(user, "pw"): second string to a login call
@@ -110,15 +131,35 @@ _POSITIONAL = re.compile(  # login('admin', 'hunter2'), connect(user, "pw"): sec
     r"(?:[rbu]?['\"][^'\"\n]*['\"]|[A-Za-z_][\w.]*)\s*,\s*[rbu]?)(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)", re.I)
 
 _ENV_KEY = re.compile(r"(?:^|_)(?:KEY|PASS|PAT|DSN|CREDS?)$|SESSION_ID$|COOKIE")  # env-only names
+# Lines worth the slower name-based patterns contain one of these words.
+_HINT = re.compile(r"passw|pwd|secret|key|token|credential|auth|bearer|cookie|passphrase|login|connect", re.I)
 _known: set[str] = set()
 _known_regex: re.Pattern[str] | None = None
 
 
 def secret_env_values(environ: dict[str, str] | None = None) -> set[str]:
     """Values (6+ characters) of secret-named environment variables."""
-    env = os.environ if environ is None else environ
+    if environ is None:
+        return set(_env_values())
+    return _secret_env_values(environ)
+
+
+def _secret_env_values(env: Any) -> set[str]:
     return {value for name, value in env.items()
             if value and len(value) >= MIN_KNOWN_LENGTH and (is_secret_name(name) or _ENV_KEY.search(name))}
+
+
+_env_cache: tuple[float, int, frozenset[str]] = (0.0, -1, frozenset())
+
+
+def _env_values() -> frozenset[str]:
+    """:func:`secret_env_values` of ``os.environ``, recomputed when a variable is added or
+    removed, and at most every half second otherwise (this runs for every redacted text)."""
+    global _env_cache
+    now, size = time.monotonic(), len(os.environ)
+    if size != _env_cache[1] or now - _env_cache[0] > 0.5:
+        _env_cache = (now, size, frozenset(_secret_env_values(os.environ)))
+    return _env_cache[2]
 
 
 def add_known_secret(value: str | None) -> None:
@@ -129,15 +170,18 @@ def add_known_secret(value: str | None) -> None:
         _known_regex = None
 
 
+_known_key: frozenset[str] = frozenset()
+
+
 def _known_pattern() -> re.Pattern[str] | None:
-    global _known_regex
-    values = _known | secret_env_values()
-    if not values:
+    """One compiled alternation of every known secret value (longest first)."""
+    global _known_regex, _known_key
+    env = _env_values()
+    if not _known and not env:
         return None
-    key = frozenset(values)
-    if _known_regex is None or getattr(_known_pattern, "_key", None) != key:
-        _known_regex = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
-        _known_pattern._key = key  # type: ignore[attr-defined]
+    if _known_regex is None or _known_key != env | _known:
+        _known_key = env | frozenset(_known)
+        _known_regex = re.compile("|".join(re.escape(v) for v in sorted(_known_key, key=len, reverse=True)))
     return _known_regex
 
 
@@ -158,11 +202,10 @@ def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tu
             findings.append(Finding("known_secret_value"))
             text = text.replace(value, REDACTED)
 
-    def fmt(match: re.Match[str]) -> str:
-        findings.append(Finding(match.lastgroup or "format"))
-        return REDACTED
-
-    text = _FORMAT.sub(fmt, text)
+    for name, markers, regex in _COMPILED:
+        if any(marker in text for marker in markers):
+            text, n = regex.subn(REDACTED, text)
+            findings.extend([Finding(name)] * n)
 
     def assigned(match: re.Match[str]) -> str:
         if match["value"] == REDACTED or not is_secret_name(match["name"]):
@@ -170,7 +213,28 @@ def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tu
         findings.append(Finding("secret_name"))
         return f"{match['name']}{match['mid']}{match['q']}{REDACTED}{match['q']}"
 
-    text = _ASSIGNED.sub(assigned, text)
+    def positional(match: re.Match[str]) -> str:
+        if match["value"] == REDACTED:
+            return match[0]
+        findings.append(Finding("login_password"))
+        return f"{match['head']}{match['q']}{REDACTED}{match['q']}"
+
+    def line_wise(text: str) -> str:
+        out, end = [], 0
+        for hint in _HINT.finditer(text):
+            if hint.start() < end:
+                continue
+            start = text.rfind("\n", 0, hint.start()) + 1
+            stop = text.find("\n", hint.end())
+            stop = len(text) if stop < 0 else stop
+            line = _ASSIGNED.sub(assigned, text[start:stop])
+            out.append(text[end:start])
+            out.append(_POSITIONAL.sub(positional, line) if "(" in line else line)
+            end = stop
+        out.append(text[end:])
+        return "".join(out)
+
+    text = line_wise(text)
 
     def env_line(match: re.Match[str]) -> str:
         name = match["name"].split()[-1]
@@ -182,13 +246,6 @@ def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tu
     if "=" in text:
         text = _ENV_LINE.sub(env_line, text)
 
-    def positional(match: re.Match[str]) -> str:
-        if match["value"] == REDACTED:
-            return match[0]
-        findings.append(Finding("login_password"))
-        return f"{match['head']}{match['q']}{REDACTED}{match['q']}"
-
-    text = _POSITIONAL.sub(positional, text)
     return text, findings
 
 
@@ -205,8 +262,8 @@ def _redact_cached(text: str, known_key: int) -> tuple[str, tuple[Finding, ...]]
 
 def redact_cached(text: str) -> tuple[str, list[Finding]]:
     """:func:`redact_text`, cached for texts recorded again and again (cell sources, snapshots)."""
-    key = hash(frozenset(_known)) ^ hash(frozenset(secret_env_values()))
-    out, findings = _redact_cached(text, key)
+    _known_pattern()
+    out, findings = _redact_cached(text, hash(_known_key))
     return out, list(findings)
 
 
