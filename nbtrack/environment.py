@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from .gitinfo import git_info
+from .secrets import is_secret_name, looks_secret
 
 ALLOWED_VARIABLES = (
     "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -30,7 +31,6 @@ ALLOWED_VARIABLES = (
     "NBTRACK_EXPERIMENT",
 )
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|PWD|KEY|CREDENTIAL|AUTH|COOKIE|SESSION_ID|PRIVATE", re.I)
-_SECRET_VALUE = re.compile(r"(://[^/\s:@]+:[^/\s@]+@)|(\b(gh[pousr]_|sk-|xox[abp]-|AKIA)[A-Za-z0-9_\-]{8,})")
 _lock = threading.Lock()
 _packages_cache: tuple[tuple, dict[str, str]] | None = None
 
@@ -49,9 +49,9 @@ def allowed_variables(environ: dict[str, str] | None = None) -> dict[str, str]:
     out = {}
     for name in ALLOWED_VARIABLES:
         value = environ.get(name)
-        if value is None or (_SECRET_NAME.search(name) and name != "JPY_SESSION_NAME"):
+        if value is None or (name != "JPY_SESSION_NAME" and (_SECRET_NAME.search(name) or is_secret_name(name))):
             continue
-        if _SECRET_VALUE.search(value):
+        if looks_secret(value):
             continue
         out[name] = value
     return out

@@ -1,4 +1,7 @@
-"""Git facts about the repository the code lives in: commit, branch, remote, uncommitted diff."""
+"""Git facts about the repository the code lives in: commit, branch, remote, uncommitted diff.
+
+The diff is recorded with secrets redacted (:mod:`nbtrack.secrets`); the findings go in
+``redactions`` (pattern names, never values)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import os
 import re
 import subprocess
 from typing import Any
+
+from .secrets import redact_text, summarize
 
 MAX_DIFF_BYTES = 1 << 20
 _CREDENTIALS = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")
@@ -45,6 +50,7 @@ def git_info(directory: str | None = None) -> dict[str, Any] | None:
     if truncated:
         diff = diff.encode("utf-8")[:MAX_DIFF_BYTES].decode("utf-8", "ignore")
     untracked = [line[3:] for line in status.splitlines() if line.startswith("??")]
+    diff, findings = redact_text(diff)
     return {
         "root": root,
         "commit": commit,
@@ -54,4 +60,5 @@ def git_info(directory: str | None = None) -> dict[str, Any] | None:
         "diff": diff,
         "diff_truncated": truncated,
         "untracked": untracked[:200],
+        "redactions": summarize("git.diff", findings),
     }

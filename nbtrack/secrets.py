@@ -125,7 +125,7 @@ _COMPILED = tuple((p.name, p.markers, re.compile(p.regex)) for p in PATTERNS)
 _ASSIGNED = re.compile(
     r"(?<![\w\-])(?P<name>[A-Za-z_][\w\-]*)(?P<mid>['\"]?\s*\]?\s*(?::\s*[\w\[\], .]+?\s*)?(?:=(?!=)|:)\s*[rbuRBU]?)"
     r"(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)")
-_ENV_LINE = re.compile(r"(?m)^(?P<name>(?:export\s+)?[A-Za-z_]\w*)(?P<mid>\s*=\s*)(?P<value>[^\s'\"#][^\s#]*)")
+_ENV_LINE = re.compile(r"(?m)^(?P<name>[+\- ]?(?:export\s+)?[A-Za-z_]\w*)(?P<mid>\s*=\s*)(?P<value>[^\s'\"#][^\s#]*)")
 _POSITIONAL = re.compile(  # login('admin', 'hunter2'), connect(user, "pw"): second string to a login call
     r"(?P<head>\b(?:login|authenticate|auth|connect|set_password|HTTPBasicAuth|BasicAuth)\s*\(\s*"
     r"(?:[rbu]?['\"][^'\"\n]*['\"]|[A-Za-z_][\w.]*)\s*,\s*[rbu]?)(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)", re.I)
@@ -237,7 +237,7 @@ def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tu
     text = line_wise(text)
 
     def env_line(match: re.Match[str]) -> str:
-        name = match["name"].split()[-1]
+        name = match["name"].lstrip("+- ").split()[-1]
         if match["value"] == REDACTED or not is_secret_name(name) or len(match["value"]) < 4:
             return match[0]
         findings.append(Finding("secret_name"))
@@ -293,3 +293,8 @@ def summarize(where: str, findings: list[Finding]) -> list[dict[str, Any]]:
     for finding in findings:
         counts[finding.pattern] = counts.get(finding.pattern, 0) + 1
     return [{"where": where, "pattern": p, "count": n} for p, n in sorted(counts.items())]
+
+
+def looks_secret(text: str) -> bool:
+    """Whether ``text`` holds anything :func:`redact_text` would redact."""
+    return bool(redact_text(text)[1])
