@@ -12,6 +12,7 @@ import uuid
 from typing import Any, Callable
 
 from . import config
+from . import secrets as _secrets
 from .errors import ActiveRunError, ParamConflictError, RunEndedError
 from .flusher import FLUSHER
 from .guard import guarded
@@ -105,6 +106,7 @@ class Run:
         self._pending_end: tuple | None = None
         self._touched = False
         self._environment_thread: threading.Thread | None = None
+        self._redactions: list[dict[str, Any]] = []
         if params:
             self.log_params(params)
         if tags:
@@ -180,7 +182,7 @@ class Run:
         staged: dict[str, Any] = {}
         for key, value in dict(params).items():
             check_key("param", key)
-            value = normalize_param(key, value)
+            value = self._redacted(f"params.{key}", normalize_param(key, value), key)
             previous = self._params.get(key, staged.get(key, _MISSING))
             if previous is not _MISSING:
                 if _same(previous, value):
@@ -227,7 +229,8 @@ class Run:
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         self._check_open()
-        rows = [(self.run_id, check_key("tag", k), tag_value(k, v)) for k, v in dict(tags).items()]
+        rows = [(self.run_id, check_key("tag", k), self._redacted(f"tags.{k}", tag_value(k, v), k))
+                for k, v in dict(tags).items()]
         with self._lock:
             for _, key, value in rows:
                 self._tags[key] = value
@@ -240,6 +243,7 @@ class Run:
         if not isinstance(text, str):
             raise TypeError(f"a note is text, not {type(text).__name__}")
         check_text("note", text)
+        text = self._redacted("notes", text)
         with self._lock:
             self._pending.notes.append((self.run_id, text if text.endswith("\n") else text + "\n"))
             self._touched = True
@@ -275,8 +279,30 @@ class Run:
         """Attach a JSON-able document (stored once per distinct content)."""
         if isinstance(key, str) and len(key) > 64:
             raise ValueError(f"document key must be at most 64 characters, got {key[:70]!r}")
+        if key != "redactions":
+            findings: list[_secrets.Finding] = []
+            value = _secrets.redact_document(value, findings)
+            if findings:
+                self._note_redactions(f"documents.{key}", findings)
         with self._lock:
             self._pending.documents.append((self.run_id, check_key("document", key), value))
+
+    def _redacted(self, where: str, value: Any, name: str | None = None) -> Any:
+        """``value`` with secrets redacted (:mod:`nbtrack.secrets`), noting where in ``redactions``."""
+        if not isinstance(value, (str, dict, list, tuple)):
+            return value
+        findings: list[_secrets.Finding] = []
+        value = _secrets.redact_value(value, name, findings)
+        if findings:
+            self._note_redactions(where, findings)
+        return value
+
+    def _note_redactions(self, where: str, findings: list) -> None:
+        """Say in the run what was redacted and where (pattern names, never values)."""
+        with self._lock:
+            self._redactions.extend(_secrets.summarize(where, findings))
+            rows = list(self._redactions)
+        self.set_document("redactions", rows)
 
     # --- reading back what this process logged ----------------------------------
 
@@ -328,8 +354,9 @@ class Run:
         if error is not None and self.status == "RUNNING":
             self.set_document("error", {
                 "type": type(error).__name__,
-                "message": str(error),
-                "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+                "message": self._redacted("error.message", str(error)),
+                "traceback": self._redacted(
+                    "error.traceback", "".join(traceback.format_exception(type(error), error, error.__traceback__))),
             })
         self.end("FAILED")
 

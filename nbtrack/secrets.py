@@ -26,6 +26,7 @@ from typing import Any
 
 REDACTED = "<redacted>"
 MIN_KNOWN_LENGTH = 6
+MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,53 @@ def _known_pattern() -> re.Pattern[str] | None:
     return _known_regex
 
 
+def _redact_formats(text: str, findings: list[Finding]) -> str:
+    known = _known_pattern()
+    if known is not None and known.search(text):
+        text, n = known.subn(REDACTED, text)
+        findings.extend([Finding("known_secret_value")] * n)
+    for name, markers, regex in _COMPILED:
+        if any(marker in text for marker in markers):
+            text, n = regex.subn(REDACTED, text)
+            findings.extend([Finding(name)] * n)
+    return text
+
+
+@lru_cache(maxsize=8192)
+def _formats_cached(text: str, known_key: int) -> tuple[str, tuple[Finding, ...]]:
+    findings: list[Finding] = []
+    return _redact_formats(text, findings), tuple(findings)
+
+
+def redact_document(obj: Any, findings: list[Finding] | None = None) -> Any:
+    """``obj`` (a JSON-able document) with known secret values and credential formats
+    redacted in every string (keys and structure kept; cached per string, so re-recording a
+    mostly unchanged snapshot is cheap). Returns ``obj`` itself when nothing was found."""
+    _known_pattern()
+    key = hash(_known_key)
+    found: list[Finding] = [] if findings is None else findings
+
+    def walk(value: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:  # a cycle or absurd nesting: left for the store to reject
+            return value
+        if isinstance(value, str):
+            if len(value) < MIN_KNOWN_LENGTH:
+                return value
+            out, hits = _formats_cached(value, key)
+            if hits:
+                found.extend(hits)
+            return out
+        if isinstance(value, dict):
+            return {k: walk(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v, depth + 1) for v in value]
+        return value
+
+    before = len(found)
+    result = walk(obj)
+    return result if len(found) > before else obj
+
+
 def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tuple[str, list[Finding]]:
     """``text`` with secrets replaced by ``<redacted>``, and what was found (pattern names only).
 
@@ -193,19 +241,11 @@ def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tu
     if not text:
         return text, []
     findings: list[Finding] = []
-    known = _known_pattern()
-    if known is not None and known.search(text):
-        text, n = known.subn(REDACTED, text)
-        findings.extend([Finding("known_secret_value")] * n)
     for value in sorted((v for v in extra if v and len(v) >= MIN_KNOWN_LENGTH), key=len, reverse=True):
         if value in text:
             findings.append(Finding("known_secret_value"))
             text = text.replace(value, REDACTED)
-
-    for name, markers, regex in _COMPILED:
-        if any(marker in text for marker in markers):
-            text, n = regex.subn(REDACTED, text)
-            findings.extend([Finding(name)] * n)
+    text = _redact_formats(text, findings)
 
     def assigned(match: re.Match[str]) -> str:
         if match["value"] == REDACTED or not is_secret_name(match["name"]):
@@ -268,7 +308,7 @@ def redact_cached(text: str) -> tuple[str, list[Finding]]:
 
 
 def redact_value(obj: Any, name: str | None = None,
-                 findings: list[Finding] | None = None) -> Any:
+                 findings: list[Finding] | None = None, _depth: int = 0) -> Any:
     """A copy of ``obj`` (params, dicts, lists) safe to record: values under secret names
     and secret-looking strings redacted; other values unchanged."""
     if isinstance(obj, str):
@@ -280,10 +320,12 @@ def redact_value(obj: Any, name: str | None = None,
         if findings is not None:
             findings.extend(found)
         return out
+    if _depth > MAX_DEPTH:
+        return obj
     if isinstance(obj, dict):
-        return {k: redact_value(v, str(k), findings) for k, v in obj.items()}
+        return {k: redact_value(v, str(k), findings, _depth + 1) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(redact_value(v, name, findings) for v in obj)
+        return type(obj)(redact_value(v, name, findings, _depth + 1) for v in obj)
     return obj
 
 
