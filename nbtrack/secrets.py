@@ -340,3 +340,25 @@ def summarize(where: str, findings: list[Finding]) -> list[dict[str, Any]]:
 def looks_secret(text: str) -> bool:
     """Whether ``text`` holds anything :func:`redact_text` would redact."""
     return bool(redact_text(text)[1])
+
+
+def redact_source(source: str) -> str:
+    """:func:`redact` for code recorded again and again (cell sources, history), cached."""
+    return redact_cached(source)[0]
+
+
+def secret_values(namespace: dict[str, Any]) -> set[str]:
+    """String values (6+ characters) a namespace (the user's) holds under secret names."""
+    return {value for name, value in list(namespace.items())
+            if isinstance(value, str) and len(value) >= MIN_KNOWN_LENGTH and not name.startswith("_")
+            and is_secret_name(name)}
+
+
+def redact_values(text: str, values: set[str]) -> str:
+    """``text`` (e.g. what a cell printed) with the given exact values and any secret redacted."""
+    return redact(text, values)
+
+
+def redact_param(name: str, value: Any) -> Any:
+    """A param value safe to record (see :func:`redact_value`)."""
+    return redact_value(value, name)

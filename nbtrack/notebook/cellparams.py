@@ -11,7 +11,7 @@ import ast
 import math
 from typing import Any
 
-from .secrets import redact_param
+from ..secrets import redact_param
 
 _MISSING = object()
 MAX_REPR = 200

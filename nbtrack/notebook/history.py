@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..secrets import redact_source
 from .hidden_state import Execution
-from .secrets import redact_source
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from ..secrets import redact, redact_document
+
 # (mime type, file extension) in order of preference for one output
 _SAVED = (
     ("application/vnd.plotly.v1+json", "plotly.json"),
@@ -128,11 +130,11 @@ def _payload(mime: str, value: Any) -> bytes | None:
                 return None
         return None
     if mime == "application/vnd.plotly.v1+json":
-        return json.dumps(value).encode("utf-8")
-    if isinstance(value, str):
-        return value.encode("utf-8")
+        return json.dumps(redact_document(value)).encode("utf-8")
     if isinstance(value, list):  # multi-line strings as lists in nbformat
-        return "".join(value).encode("utf-8")
+        value = "".join(value)
+    if isinstance(value, str):  # HTML tables, SVG: secrets the cell displayed are redacted
+        return redact(value).encode("utf-8")
     return None
 
 

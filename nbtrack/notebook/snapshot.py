@@ -14,9 +14,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..secrets import redact_source
 from .cellsource import same_code, same_source
 from .hidden_state import Cell
-from .secrets import redact_text
 
 FORMAT = "py:percent"
 ARTIFACT = "notebook.py"
@@ -127,7 +127,7 @@ def to_percent(nb: Any) -> str:
     if text is None:
         import jupytext
 
-        text = redact_text(jupytext.writes(nb, fmt=FORMAT))
+        text = redact_source(jupytext.writes(nb, fmt=FORMAT))
         with _cache_lock:
             if len(_text_cache) > 64:
                 _text_cache.clear()
@@ -142,7 +142,7 @@ def to_exact(nb: Any) -> str:
     for cell in nb.get("cells", []):
         kind = cell.get("cell_type", "code")
         out: dict[str, Any] = {"cell_type": kind, "id": cell.get("id"), "metadata": cell.get("metadata", {}),
-                               "source": redact_text(cell.get("source", ""))}
+                               "source": redact_source(cell.get("source", ""))}
         if kind == "code":
             out["execution_count"] = None
             out["outputs"] = []
