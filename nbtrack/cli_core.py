@@ -14,6 +14,25 @@ import nbtrack
 from .formatting import format_duration, format_number
 from .systemtags import is_system_tag
 
+# Control characters (C0, DEL, C1) and bidirectional overrides in run strings are shown escaped:
+# a run name such as "x\x1b]0;owned\x07" must not retitle or clear the user's terminal.
+_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {c: f"\\u{c:04x}" for c in _BIDI}
+_ESCAPES_KEEPING_LINES = {c: e for c, e in _ESCAPES.items() if c not in (0x0A, 0x09)}
+
+
+def terminal_text(value: Any, keep_newlines: bool = True) -> str:
+    """``str(value)`` safe to print on a terminal: control characters shown as ``\\xNN`` escapes.
+
+    ``keep_newlines`` keeps line feeds and tabs (multi-line notes, tracebacks); table cells pass False.
+    """
+    return str(value).translate(_ESCAPES_KEEPING_LINES if keep_newlines else _ESCAPES)
+
+
+def echo(*parts: Any, sep: str = " ", end: str = "\n", file: Any = None) -> None:
+    """``print`` for every CLI line that can hold run strings (names, keys, values, notes)."""
+    print(terminal_text(sep.join(str(p) for p in parts)), end=end, file=file)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     ls = subparsers.add_parser("ls", help="list runs as a table")
@@ -71,7 +90,7 @@ def _value(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return format_number(value, digits=6)
-    text = str(value)
+    text = terminal_text(value, keep_newlines=False)
     return text if len(text) <= 24 else text[:23] + "…"
 
 
@@ -87,7 +106,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     frame = nbtrack.runs(args.experiment, filter=args.filter, order_by=args.sort,
                          max_results=args.max_results or None)
     if frame.empty:
-        print("no runs" + (" match the filter" if args.filter else ""))
+        echo("no runs" + (" match the filter" if args.filter else ""))
         return 0
     columns = [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))
                and not c.startswith("tags.nbtrack.")]
@@ -98,20 +117,20 @@ def cmd_ls(args: argparse.Namespace) -> int:
     headers = ["run", "experiment", "name", "status", "started", "duration"] + columns
     rows = [[r["run_id"][:8], _value(r["experiment"]), _value(r["name"]), r["status"], _time(r["start_time"]),
              _duration(r["duration"])] + [_value(r[c]) for c in columns] for _, r in frame.iterrows()]
-    print(_table(headers, rows))
+    echo(_table(headers, rows))
     total = nbtrack.count_runs(args.experiment, filter=args.filter)
     if total > len(frame):
-        print(f"({len(frame)} of {total} runs; -n 0 shows all)")
+        echo(f"({len(frame)} of {total} runs; -n 0 shows all)")
     return 0
 
 
 def _section(title: str, mapping: dict) -> None:
     if not mapping:
         return
-    print(f"\n{title}:")
+    echo(f"\n{title}:")
     width = max(len(str(k)) for k in mapping)
     for key, value in mapping.items():
-        print(f"  {str(key).ljust(width)}  {value}")
+        echo(f"  {str(key).ljust(width)}  {value}")
 
 
 def _non_finite(value: float) -> str:
@@ -134,25 +153,25 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         payload = run.to_dict()
         payload["environment"] = run.environment
-        print(json.dumps(_strict_json(payload), indent=2, default=str, allow_nan=False))
+        echo(json.dumps(_strict_json(payload), indent=2, default=str, allow_nan=False))
         return 0
-    print(f"run {run.run_id}  {run.name}")
-    print(f"experiment {run.experiment}  status {run.status}{'  (deleted)' if run.deleted else ''}")
-    print(f"started {_time(run.start_time)}  duration {_duration(run.duration)}")
+    echo(f"run {run.run_id}  {run.name}")
+    echo(f"experiment {run.experiment}  status {run.status}{'  (deleted)' if run.deleted else ''}")
+    echo(f"started {_time(run.start_time)}  duration {_duration(run.duration)}")
     if run.parent_run_id:
-        print(f"parent {run.parent_run_id}")
+        echo(f"parent {run.parent_run_id}")
     _section("params", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in run.params.items()})
     _section("metrics", {k: f"{v:.6g}" for k, v in run.metrics.items()})
     _section("tags", run.tags)
     if run.notes.strip():
-        print("\nnotes:\n  " + run.notes.strip().replace("\n", "\n  "))
+        echo("\nnotes:\n  " + run.notes.strip().replace("\n", "\n  "))
     _section("datasets", {d["name"]: f"{d['fingerprint'][:12]} {d.get('shape', '')}" for d in run.datasets})
     _section("artifacts", {a.name: f"{a.kind}, {a.size} bytes, {a.sha256[:12]}" for a in run.artifacts})
     from .notebook.stored_snapshot import snapshot_note
 
     note = snapshot_note(run.document("notebook"))
     if note:
-        print(f"\nnotebook snapshot: {note}")
+        echo(f"\nnotebook snapshot: {note}")
     environment = run.environment
     if environment:
         git = environment.get("git") or {}
@@ -164,7 +183,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             "packages": len(environment.get("packages") or {}),
         })
     if run.error:
-        print("\nerror:\n" + run.error.get("traceback", run.error.get("message", "")).rstrip())
+        echo("\nerror:\n" + run.error.get("traceback", run.error.get("message", "")).rstrip())
     return 0
 
 
@@ -188,10 +207,10 @@ def environment_differences(a: dict, b: dict) -> dict[str, tuple]:
 def cmd_diff(args: argparse.Namespace) -> int:
     if args.source:
         text = nbtrack.diff(args.run_a, args.run_b)
-        print(text if text.strip() else "notebook snapshots: identical", end="" if text.strip() else "\n")
+        echo(text if text.strip() else "notebook snapshots: identical", end="" if text.strip() else "\n")
         return 0
     a, b = nbtrack.get_run(args.run_a), nbtrack.get_run(args.run_b)
-    print(f"--- {a.run_id[:8]} {a.name}\n+++ {b.run_id[:8]} {b.name}")
+    echo(f"--- {a.run_id[:8]} {a.name}\n+++ {b.run_id[:8]} {b.name}")
     for title, left, right in (("params", a.params, b.params), ("metrics", a.metrics, b.metrics),
                                ("tags", a.tags, b.tags)):
         changed = {k: (left.get(k, _ABSENT), right.get(k, _ABSENT)) for k in sorted(set(left) | set(right))
@@ -224,12 +243,12 @@ def _shown(value: Any) -> str:
 
 def _print_changes(title: str, changed: dict[str, tuple]) -> None:
     if not changed:
-        print(f"\n{title}: identical")
+        echo(f"\n{title}: identical")
         return
-    print(f"\n{title}:")
+    echo(f"\n{title}:")
     width = max(len(k) for k in changed)
     for key, (left, right) in changed.items():
-        print(f"  {key.ljust(width)}  {_shown(left)}  ->  {_shown(right)}")
+        echo(f"  {key.ljust(width)}  {_shown(left)}  ->  {_shown(right)}")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -245,7 +264,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
-        print(f"wrote {len(frame)} runs to {args.output}", file=sys.stderr)
+        echo(f"wrote {len(frame)} runs to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
@@ -254,7 +273,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_gc(args: argparse.Namespace) -> int:
     result = nbtrack.get_store().collect_garbage(grace_seconds=args.grace, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
-    print(f"{verb} {result['runs_purged']} deleted runs and {result['blobs_removed']} unreferenced blobs "
+    echo(f"{verb} {result['runs_purged']} deleted runs and {result['blobs_removed']} unreferenced blobs "
           f"({result['bytes_freed']} bytes)")
     return 0
 
@@ -262,8 +281,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
 def cmd_experiments(args: argparse.Namespace) -> int:
     frame = nbtrack.experiments()
     if frame.empty:
-        print("no experiments")
+        echo("no experiments")
         return 0
-    print(_table(["experiment", "runs", "last run"],
-                 [[r["experiment"], str(r["runs"]), _time(r["last_run"])] for _, r in frame.iterrows()]))
+    echo(_table(["experiment", "runs", "last run"],
+                 [[_value(r["experiment"]), str(r["runs"]), _time(r["last_run"])] for _, r in frame.iterrows()]))
     return 0
