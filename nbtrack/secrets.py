@@ -89,7 +89,7 @@ PATTERNS: tuple[Pattern, ...] = (
             r"(?<=\b(?i:basic) )(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}={0,2}",
             ("Authorization: Basic ", "YWRtaW46aHVudGVyMjI=")),
     Pattern("url_password", ('://',),
-            r"(?<=://)[^/\s:@'\"]+:[^/\s@'\"]+(?=@)",
+            r"(?<=://)[^/\s:@'\"]*:[^/\s@'\"]+(?=@)",
             ("postgresql://admin:", "Tr0ub4dor", "@db:5432/x")),
     Pattern("azure_storage_key", ('AccountKey=',),
             r"(?<=AccountKey=)[A-Za-z0-9+/=]{40,}", ("AccountKey=", "a" * 20, "B+/" * 10)),
@@ -102,9 +102,10 @@ _SECRET_WORD = (r"(?:passw(?:or)?d|passwd|passphrase|pwd|secret(?:_?key)?|api_?k
                 r"|private_?key|client_?secret|credentials?|auth(?:_?token)?|access_?token|refresh_?token"
                 r"|bearer|session_?token|token|cookie|signing_?key|encryption_?key)")
 _ORDINARY_TOKEN = re.compile(
-    r"(?:^|_)(?:pad|unk|eos|bos|sep|cls|mask|start|end|special|additional|max|min|num|n|new|sos|stop)_?tokens?$"
+    r"(?:^|_)(?:pad|unk|eos|bos|sep|cls|mask|start|end|special|additional|max|min|num|n|new|sos|stop|input|output"
+    r"|first|last|next|prev|target|word|sub|image|img|vocab|decoder|encoder|text)_?tokens?$"
     r"|tokens?_(?:id|ids|type|length|len|count|limit)s?$|tokens$", re.I)
-_SECRET_NAME = re.compile(rf"(?:^|_|-|\b|(?<=[a-z]))(?:{_SECRET_WORD})s?$|^(?:{_SECRET_WORD})s?(?:_|$)", re.I)
+_SECRET_NAME = re.compile(rf"(?:{_SECRET_WORD})s?$", re.I)
 
 
 def is_secret_name(name: str) -> bool:
@@ -126,7 +127,7 @@ _COMPILED = tuple((p.name, p.markers, re.compile(p.regex)) for p in PATTERNS)
 _ASSIGNED = re.compile(
     r"(?<![\w\-])(?P<name>[A-Za-z_][\w\-]*)(?P<mid>['\"]?\s*\]?\s*(?::\s*[\w\[\], .]+?\s*)?(?:=(?!=)|:)\s*[rbuRBU]?)"
     r"(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)")
-_ENV_LINE = re.compile(r"(?m)^(?P<name>[+\- ]?(?:export\s+)?[A-Za-z_]\w*)(?P<mid>\s*=\s*)(?P<value>[^\s'\"#][^\s#]*)")
+_ENV_LINE = re.compile(r"(?m)^(?P<name>[+\- ]?(?:export\s+)?[A-Za-z_]\w*)(?P<mid>=)(?P<value>[^\s'\"#][^\s#]*)")
 _POSITIONAL = re.compile(  # login('admin', 'hunter2'), connect(user, "pw"): second string to a login call
     r"(?P<head>\b(?:login|authenticate|auth|connect|set_password|HTTPBasicAuth|BasicAuth)\s*\(\s*"
     r"(?:[rbu]?['\"][^'\"\n]*['\"]|[A-Za-z_][\w.]*)\s*,\s*[rbu]?)(?P<q>['\"])(?P<value>[^'\"\n]+)(?P=q)", re.I)
