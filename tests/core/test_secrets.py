@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 import nbtrack
-from nbtrack import secrets
 from nbtrack.secrets import PATTERNS, REDACTED, is_secret_name, redact, redact_text, redact_value
 
 REPO = Path(__file__).resolve().parents[2]
