@@ -106,3 +106,23 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .notebook.extension import unload
 
     unload(ipython)
+
+
+def _notebook_source_context(run: Any) -> bool:
+    """In IPython, the notebook layer records a run's source (imported only then)."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return False
+    from .notebook.context import capture_notebook_context
+
+    return capture_notebook_context(run)
+
+
+def _register_source_context() -> None:
+    from . import source_context
+
+    source_context.register(_notebook_source_context)
+
+
+_register_source_context()  # the facade joins the layers; the core itself imports no notebook code

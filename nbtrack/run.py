@@ -107,6 +107,7 @@ class Run:
         self._touched = False
         self._environment_thread: threading.Thread | None = None
         self._redactions: list[dict[str, Any]] = []
+        self._artifact_names: list[str] = []
         if params:
             self.log_params(params)
         if tags:
@@ -122,12 +123,11 @@ class Run:
         self._touched = False
 
     def _capture_source_context(self) -> None:
-        """Record the notebook snapshot and history, or the script's source (never raises)."""
-        try:
-            from .notebook.context import capture_source_context
-        except ImportError:
-            return
-        capture_source_context(self)
+        """Record where the run's code comes from through the hooks the layers registered
+        (:mod:`nbtrack.source_context`; never raises)."""
+        from . import source_context
+
+        source_context.capture(self)
 
     # --- context manager and decorator -------------------------------------------
 
@@ -259,6 +259,7 @@ class Run:
         rows, display_name = prepare_artifacts(self, obj, name)
         with self._lock:
             self._pending.artifacts.extend(rows)
+            self._artifact_names.append(display_name)
             self._touched = True
         return display_name
 
@@ -318,6 +319,11 @@ class Run:
     @property
     def tags(self) -> dict[str, str]:
         return dict(self._tags)
+
+    @property
+    def artifact_names(self) -> list[str]:
+        """The names of the artifacts this process logged to the run, in order."""
+        return list(self._artifact_names)
 
     @property
     def duration(self) -> float:

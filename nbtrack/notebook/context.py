@@ -1,11 +1,13 @@
 """Where a run's code comes from, for runs not started by ``%%track``.
 
-The core calls :func:`capture_source_context` when a run starts (guarded). It records:
+The notebook layer registers :func:`capture_source_context` with the core
+(:mod:`nbtrack.source_context`), which calls it when a run starts. It records:
 
 - in a notebook kernel: the notebook snapshot (``notebook`` document, ``notebook.py``
   artifact), the kernel's history and the ``nbtrack.notebook`` / ``nbtrack.cell`` tags;
 - in the IPython terminal: the session history (``history`` document);
-- in a script: its path and source (``script`` document, ``source/<file>`` artifact).
+- in a script: nothing itself, the core records its path and source (``script`` document,
+  ``source/<file>`` artifact).
 
 ``nbtrack.source`` is set to ``notebook``, ``ipython`` or ``script``. ``%%track`` records
 all this itself, so the call is a no-op while ``%%track`` starts its run.
@@ -20,8 +22,6 @@ import threading
 from typing import Any, Iterator
 
 _local = threading.local()
-MAX_SCRIPT_BYTES = 5_000_000
-_script_cache: dict[str, tuple[tuple[int, int], str]] = {}
 
 
 @contextlib.contextmanager
@@ -83,43 +83,40 @@ def _notebook(run: Any, shell: Any) -> None:
     run.set_document("history", _history_document(shell))
 
 
-def _script(run: Any) -> None:
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    document: dict[str, Any] = {"path": None, "argv": list(sys.argv[:1]), "artifact": None}
-    if isinstance(path, str) and os.path.isfile(path):
-        path = os.path.abspath(path)
-        document["path"] = path
-        stat = os.stat(path)
-        if stat.st_size <= MAX_SCRIPT_BYTES:
-            key = (stat.st_mtime_ns, stat.st_size)
-            cached = _script_cache.get(path)
-            if cached is None or cached[0] != key:
-                from .secrets import redact_text
-
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    cached = _script_cache[path] = (key, redact_text(handle.read()))
-            document["artifact"] = run.log_artifact(cached[1], name=f"source/{os.path.basename(path)}")
-    run.set_tags({"nbtrack.source": "script"})
-    run.set_document("script", document)
-
-
-def capture_source_context(run: Any) -> None:
-    """Record where ``run``'s code comes from (see the module docstring). Never raises."""
-    if getattr(_local, "depth", 0) or getattr(run, "_nbtrack_context", False):
-        return
+def capture_notebook_context(run: Any) -> bool:
+    """The notebook layer's source-context hook: record where ``run``'s code comes from in a
+    notebook kernel or IPython (see the module docstring). False outside IPython (the core then
+    records the script); True when handled or suppressed (``%%track`` records it itself)."""
+    if getattr(_local, "depth", 0):
+        return True
+    shell = _shell()
+    if shell is None:
+        return False
     try:
-        run._nbtrack_context = True
-        shell = _shell()
-        if shell is not None and getattr(shell, "kernel", None) is not None:
+        if getattr(shell, "kernel", None) is not None:
             _notebook(run, shell)
-        elif shell is not None:
+        else:
             run.set_tags({"nbtrack.source": "ipython"})
             run.set_document("history", _history_document(shell))
-        else:
-            _script(run)
     except Exception as problem:  # the run goes on without its source context
         try:
             run.set_document("source_context_error", {"error": f"{type(problem).__name__}: {problem}"})
-        except Exception:
+        except Exception:  # noqa: BLE001 - a run that cannot take a document still runs
             pass
+    return True
+
+
+def register() -> None:
+    """Register :func:`capture_notebook_context` with the core (done when the layer is imported)."""
+    from .. import source_context
+
+    source_context.register(capture_notebook_context)
+
+
+def capture_source_context(run: Any) -> None:
+    """Record where ``run``'s code comes from, once per run (what the core does when a run
+    starts). Never raises."""
+    from .. import source_context
+
+    register()
+    source_context.capture(run)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import context, execution, frontend_link
+from .cellrun import CellRun
 from .arguments import TrackArgs
 from .cellparams import collect_params, params_known_at_start
 from .cellsource import normalize, same_code
@@ -39,20 +40,6 @@ class Settings:
 def _short(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _count_artifacts(run: Any) -> None:
-    """Remember the names of the artifacts logged to ``run`` (for the summary line)."""
-    names: list[str] = []
-    original = run.log_artifact
-
-    def log_artifact(obj: Any, name: str | None = None) -> str:
-        stored = original(obj, name)
-        names.append(stored)
-        return stored
-
-    run.log_artifact = log_artifact
-    run._nbtrack_artifacts = names
 
 
 def _runs_track(raw_cell: str) -> bool:
@@ -146,10 +133,14 @@ class CellTracker:
             outcome.warnings.append(f"stale snapshot: {snapshot.stale_reason}; the run keeps the code that ran "
                                     "for this cell, the other cells are as saved")
         cell_id = cell_id or snapshot.cell_id
-        run = self._start_run(args, settings, snapshot, cell_id, raw_cell, body, outcome)
+        cell = self._start_run(args, settings, snapshot, cell_id, raw_cell, body, count, outcome)
+        run = cell.run if cell is not None else None
         if run is not None:
-            run._nbtrack_count = count  # type: ignore[attr-defined]
-            self._record_start(run, args, raw_cell, body, cell_id, snapshot, count or 0, outcome)
+            try:
+                self._record_start(run, args, raw_cell, body, cell_id, snapshot, count or 0, outcome)
+            except KeyboardInterrupt as interrupt:  # interrupted before the code ran: the run is KILLED
+                self._end(cell, interrupt, outcome)
+                raise
         capture = OutputCapture(shell) if run is not None and args.outputs and settings.capture_outputs else None
         started = time.time()
         error: BaseException | None = None
@@ -166,10 +157,10 @@ class CellTracker:
 
         if run is not None:
             try:
-                self._record(run, args, raw_cell, body, cell_id, snapshot, capture, elapsed, outcome, error)
+                self._record(cell, args, raw_cell, body, cell_id, snapshot, capture, elapsed, outcome, error)
             except BaseException as problem:  # noqa: BLE001 - e.g. an interrupt while recording
                 outcome.warnings.append(f"could not record everything ({_short(problem)})")
-            self._end(run, error, outcome)
+            self._end(cell, error, outcome)
             quiet = args.quiet or settings.quiet
             if not quiet:
                 self._summary(run, outcome)
@@ -199,7 +190,7 @@ class CellTracker:
         return "source:" + hashlib.sha1(normalize(body).encode("utf-8")).hexdigest()[:16]
 
     def _start_run(self, args: TrackArgs, settings: Settings, snapshot: NotebookSnapshot, cell_id: str | None,
-                   raw_cell: str, body: str, outcome: Outcome) -> Any:
+                   raw_cell: str, body: str, count: int | None, outcome: Outcome) -> CellRun | None:
         try:
             import nbtrack
 
@@ -217,22 +208,20 @@ class CellTracker:
             hint = " (add --nested to make this cell a child run)" if type(problem).__name__ == "ActiveRunError" else ""
             outcome.warnings.append(f"this cell is not tracked: {_short(problem)}{hint}")
             return None
-        _count_artifacts(run)
-        key = self._cell_key(cell_id, snapshot, body)
-        run._nbtrack_cell_key = key  # type: ignore[attr-defined]
-        lookup = threading.Thread(target=self._previous, args=(run, key, cell_id, snapshot.path), daemon=True)
-        lookup.start()
-        run._nbtrack_lookup = lookup  # type: ignore[attr-defined]
+        cell = CellRun(run, count, self._cell_key(cell_id, snapshot, body))
+        cell.lookup = threading.Thread(target=self._previous, args=(cell, cell_id, snapshot.path), daemon=True)
+        cell.lookup.start()
         frontend_link.notify({"type": "run_started", "cell_id": cell_id, "run_id": run.run_id,
                               "experiment": run.experiment})
-        return run
+        return cell
 
-    def _previous(self, run: Any, key: str, cell_id: str | None, path: str | None) -> None:
-        run._nbtrack_previous = self.previous.lookup(key, cell_id, path, run.run_id, run.parent_run_id is not None)
+    def _previous(self, cell: CellRun, cell_id: str | None, path: str | None) -> None:
+        run = cell.run
+        cell.previous = self.previous.lookup(cell.key, cell_id, path, run.run_id, run.parent_run_id is not None)
 
     def _record_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                       snapshot: NotebookSnapshot, count: int, outcome: Outcome) -> None:
-        """Write what is known before the cell runs, and flush it: the notebook snapshot, the
+        """Write what is known before the cell runs, and have it flushed at once: the notebook snapshot, the
         history, the hidden-state report and the cell's source with the literal params as
         written (run params keep the values the names hold after the cell, so a failing cell
         records no literal it never assigned). A kernel killed mid-cell leaves a run that still
@@ -249,23 +238,26 @@ class CellTracker:
                 step()
             except Exception as problem:  # tracking must not break the cell
                 outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
-        try:
-            run.flush()
-        except Exception:  # store down: the flusher retries and reports it once
-            pass
+        try:  # the background flusher writes it now, while the cell runs (no wait in the cell)
+            from ..flusher import FLUSHER
 
-    def _record(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
+            FLUSHER.wake()
+        except Exception as problem:  # noqa: BLE001 - the regular flush still writes it
+            outcome.warnings.append(f"could not flush the cell's start ({_short(problem)})")
+
+    def _record(self, cell: CellRun, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                 snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome,
                 error: BaseException | None = None) -> None:
         """Record everything about the cell; each step that fails is one warning, the rest goes on."""
-        count = getattr(run, "_nbtrack_count", None) or current_execution_count(self.shell) or 0
+        run = cell.run
+        count = cell.count or current_execution_count(self.shell) or 0
         summaries: list[dict] = []
         steps = (
             ("params", lambda: self._record_params(run, args, body, outcome, error is None)),
             ("metrics", lambda: self._record_metrics(run, args, outcome)),
             ("artifacts", lambda: self._record_files(run, args, outcome)),
             ("outputs", lambda: summaries.extend(self._record_outputs(run, capture, outcome))),
-            ("cell", lambda: self._record_cell(run, raw_cell, cell_id, snapshot, capture, summaries, count,
+            ("cell", lambda: self._record_cell(cell, raw_cell, cell_id, snapshot, capture, summaries, count,
                                                elapsed)),
         )
         for what, step in steps:
@@ -339,12 +331,10 @@ class CellTracker:
             run.set_document("hidden_state", report)
             outcome.hidden = report["warnings"]
 
-    def _record_cell(self, run: Any, raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
+    def _record_cell(self, cell: CellRun, raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
                      capture: OutputCapture | None, summaries: list[dict], count: int, elapsed: float) -> None:
-        lookup = getattr(run, "_nbtrack_lookup", None)
-        if lookup is not None:
-            lookup.join(2.0)
-        previous = getattr(run, "_nbtrack_previous", None)
+        run = cell.run
+        previous = cell.previous_run()
         if previous:
             run.set_tag("nbtrack.previous_run", previous)
         known_secrets = secret_values(self.shell.user_ns)
@@ -365,7 +355,8 @@ class CellTracker:
                 "execution_count": count, "notebook": snapshot.path, "outputs": [], "previous_run": None,
                 "stdout": None, "stderr": None, "execution_seconds": None}
 
-    def _end(self, run: Any, error: BaseException | None, outcome: Outcome) -> None:
+    def _end(self, cell: CellRun, error: BaseException | None, outcome: Outcome) -> None:
+        run = cell.run
         try:
             if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
                 run.end()  # sys.exit(0) succeeded, as in ``with track()``
@@ -375,9 +366,7 @@ class CellTracker:
                 self._fail(run, error)
         except BaseException as problem:  # noqa: BLE001
             outcome.warnings.append(f"could not end the run ({_short(problem)})")
-        key = getattr(run, "_nbtrack_cell_key", None)
-        if key:
-            self.previous.last[key] = run.run_id
+        self.previous.last[cell.key] = run.run_id
         headline = frontend_link.headline(run)
         frontend_link.notify({"type": "run_finished", "cell_id": run.tags.get("nbtrack.cell"),
                               "run_id": run.run_id, "status": run.status, "experiment": run.experiment,
@@ -406,7 +395,7 @@ class CellTracker:
 
     def _summary(self, run: Any, outcome: Outcome) -> None:
         warnings = self._warnings(outcome)
-        artifacts = {n for n in getattr(run, "_nbtrack_artifacts", ()) if n not in (ARTIFACT, EXACT_ARTIFACT)}
+        artifacts = {n for n in run.artifact_names if n not in (ARTIFACT, EXACT_ARTIFACT)}
         try:
             show(summary_bundle(run.run_id, run.experiment, run.status, run.duration, len(run.params),
                                 len(run.metrics), len(artifacts), warnings))
