@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any, Callable, Mapping, Sequence
 
 from ..formatting import format_duration, format_time

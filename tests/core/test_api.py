@@ -145,7 +145,7 @@ def test_failing_block_marks_failed_with_traceback_and_reraises():
     with pytest.raises(ZeroDivisionError):
         with nbtrack.track("fail") as run:
             nbtrack.log_metric("before", 1)
-            1 / 0
+            1 / 0  # noqa: B018 - the failure under test
     record = nbtrack.get_run(run.run_id)
     assert record.status == "FAILED"
     assert record.metrics == {"before": 1.0}
