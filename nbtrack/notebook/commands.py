@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(func=cmd_run)
 
     demo = subparsers.add_parser("demo", help="run the churn example notebook and show the runs it tracked")
-    demo.add_argument("--dir", default="nbtrack-demo", help="work directory (default ./nbtrack-demo)")
+    demo.add_argument("--dir", default=None,
+                      help="work directory (default: $XDG_DATA_HOME/nbtrack/demo or ~/.local/share/nbtrack/demo)")
     demo.set_defaults(func=cmd_demo)
 
 
@@ -90,7 +92,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for module, package in (("sklearn", "scikit-learn"), ("matplotlib", "matplotlib")):
         if importlib.util.find_spec(module) is None:
             raise MissingDependencyError(package, "examples")
-    work = Path(args.dir).resolve()
+    work = Path(args.dir).resolve() if args.dir else demo_directory()
     work.mkdir(parents=True, exist_ok=True)
     notebook = work / DEMO_NOTEBOOK
     shutil.copyfile(demo_notebook(), notebook)
@@ -100,5 +102,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     run_notebook(notebook, store, notebook)
     _print_runs(store, started)
     quote = shlex.quote  # the commands are meant to be pasted into a shell
-    print(f"\nnext: nbtrack --store {quote(store)} ls   |   jupyter lab {quote(str(notebook))}")
+    lab = "jupyter lab" if shutil.which("jupyter-lab") else "pip install jupyterlab && jupyter lab"
+    print(f"\nnext: nbtrack --store {quote(store)} ls   |   {lab} {quote(str(notebook))}")
     return 0
+
+
+def demo_directory() -> Path:
+    """Where ``nbtrack demo`` works by default: a user data directory, never the current one
+    (run from a repository clone, it would leave an untracked folder behind)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base).resolve() / "nbtrack" / "demo"
