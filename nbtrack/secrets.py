@@ -201,7 +201,7 @@ def _redact_formats(text: str, findings: list[Finding]) -> str:
 
 @lru_cache(maxsize=8192)
 def _formats_cached(text: str, known_key: int) -> tuple[str, tuple[Finding, ...]]:
-    findings: list[Finding] = []
+    findings: list[Finding] = [Finding("redacted_before_recording")] * text.count(REDACTED)
     return _redact_formats(text, findings), tuple(findings)
 
 
