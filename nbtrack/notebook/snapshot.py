@@ -135,9 +135,27 @@ def to_percent(nb: Any) -> str:
     return text
 
 
+_exact_cache: dict[str, str] = {}
+
+
 def to_exact(nb: Any) -> str:
     """The notebook as nbformat JSON with every cell's exact source, id and metadata and the
-    notebook's metadata (no outputs; secret-looking literals redacted)."""
+    notebook's metadata (no outputs; secret-looking literals redacted). Cached by content."""
+    key = json.dumps({"metadata": nb.get("metadata", {}),
+                      "cells": [[c.get("cell_type"), c.get("id"), c.get("source"), c.get("metadata", {})]
+                                for c in nb.get("cells", [])]}, sort_keys=True, default=str)
+    with _cache_lock:
+        text = _exact_cache.get(key)
+    if text is None:
+        text = _exact_text(nb)
+        with _cache_lock:
+            if len(_exact_cache) > 64:
+                _exact_cache.clear()
+            _exact_cache[key] = text
+    return text
+
+
+def _exact_text(nb: Any) -> str:
     cells = []
     for cell in nb.get("cells", []):
         kind = cell.get("cell_type", "code")
