@@ -52,7 +52,7 @@ def _history_document(shell: Any) -> dict[str, Any]:
     tracker = extension.current_tracker()
     if tracker is not None and tracker.shell is shell:
         return tracker.history.document()
-    from .secrets import redact_source
+    from ..secrets import redact_source
 
     raw = shell.history_manager.input_hist_raw
     return {"executions": [{"execution_count": n, "source": redact_source(raw[n]), "cell_id": None,

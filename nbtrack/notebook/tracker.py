@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..secrets import redact_source, redact_values, secret_values
 from . import context, execution, frontend_link
 from .cellrun import CellRun
 from .arguments import TrackArgs
@@ -23,7 +24,6 @@ from .cellsource import normalize, same_code
 from .hidden_state import analyze
 from .history import KernelHistory, current_execution_count
 from .outputs import OutputCapture, output_artifacts
-from .secrets import redact_source, redact_values, secret_values
 from .snapshot import ARTIFACT, EXACT_ARTIFACT, NotebookSnapshot, take_snapshot
 from .summary import show, summary_bundle
 

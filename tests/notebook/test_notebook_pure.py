@@ -271,7 +271,7 @@ def test_summary_is_one_line_and_escapes_run_strings():
 # --- secrets -------------------------------------------------------------------------
 
 def test_secret_literals_are_redacted_from_sources():
-    from nbtrack.notebook.secrets import redact_text
+    from nbtrack.secrets import redact as redact_text
 
     source = ('api_key = "abc123"\nos.environ["GITHUB_TOKEN"] = \'ghp_zzzzzzzzzzzz\'\n'
               'db = connect(url="postgres://me:hunter2@host/db", password="pw")\n'
