@@ -117,6 +117,7 @@ class Run:
         with _stack_lock:
             _active.append(self)
         FLUSHER.add(self)
+        self._captures_environment = capture_environment
         if capture_environment:
             self._start_environment_capture()
             self._capture_source_context()
@@ -444,6 +445,8 @@ class Run:
         if thread is not None:
             thread.join(timeout)
             self._environment_thread = None
+        # every run, also one that shared a recent capture: what it imported is its own
+        if self._captures_environment:
             with guarded("recording the imported packages"):
                 from .environment import imported_packages
 
