@@ -1,0 +1,81 @@
+"""First tracked cell in a fresh kernel: how long the user waits, against the same cell untracked.
+
+For each of N fresh kernels (jupyter_client, as JupyterLab drives them), on a fresh SQLite store:
+  1. ``%load_ext nbtrack`` (timed separately: it is a cell of its own in a notebook),
+  2. the first ``%%track`` cell (``x = 1``), 3. a second ``%%track`` cell.
+The untracked baseline runs ``x = 1`` after ``%load_ext nbtrack`` in its own fresh kernel.
+Times are wall clock from execute_request to its reply; medians over the kernels, with the load.
+
+    python benchmarks/bench_first_cell.py [--kernels 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client import KernelManager
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _execute(client, code: str) -> float:
+    started = time.perf_counter()
+    msg_id = client.execute(code)
+    while True:
+        reply = client.get_shell_msg(timeout=120)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    elapsed = time.perf_counter() - started
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"cell failed: {reply['content'].get('evalue')}")
+    return elapsed
+
+
+def _kernel(work: Path, cells: list[str]) -> list[float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
+    env.update(PYTHONPATH=str(REPO), NBTRACK_STORE=str(work / ".nbtrack" / "nbtrack.db"))
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(work), env=env)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        return [_execute(client, cell) for cell in cells]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernels", type=int, default=5)
+    args = parser.parse_args()
+    tracked, untracked = [], []
+    for _ in range(args.kernels):
+        with tempfile.TemporaryDirectory() as work:
+            tracked.append(_kernel(Path(work), ["%load_ext nbtrack", "%%track\nx = 1", "%%track\nx = 2"]))
+        with tempfile.TemporaryDirectory() as work:
+            untracked.append(_kernel(Path(work), ["%load_ext nbtrack", "x = 1"]))
+
+    def ms(values: list[float]) -> str:
+        return f"{statistics.median(values) * 1000:7.1f} ms (min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})"
+
+    first = [t[1] for t in tracked]
+    baseline = [u[1] for u in untracked]
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} on {os.cpu_count()} cores; "
+          f"{args.kernels} fresh kernels each")
+    print(f"%load_ext nbtrack          {ms([t[0] for t in tracked])}")
+    print(f"untracked cell             {ms(baseline)}")
+    print(f"first %%track cell          {ms(first)}")
+    print(f"second %%track cell         {ms([t[2] for t in tracked])}")
+    print(f"added by the first %%track  {(statistics.median(first) - statistics.median(baseline)) * 1000:7.1f} ms "
+          "(target: under 150 ms on a warm disk)")
+
+
+if __name__ == "__main__":
+    main()
