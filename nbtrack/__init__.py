@@ -96,9 +96,11 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext nbtrack``: register the %%track and %nbtrack magics."""
+    from .environment import prewarm
     from .notebook.extension import load
 
     load(ipython)
+    prewarm()  # the first tracked cell must not wait for the package scan
 
 
 def unload_ipython_extension(ipython: Any) -> None:
