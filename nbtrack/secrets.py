@@ -134,7 +134,9 @@ _POSITIONAL = re.compile(  # login('admin', 'hunter2'), connect(user, "pw"): sec
 
 _ENV_KEY = re.compile(r"(?:^|_)(?:KEY|PASS|PAT|DSN|CREDS?)$|SESSION_ID$|COOKIE")  # env-only names
 # Lines worth the slower name-based patterns contain one of these words.
-_HINT = re.compile(r"passw|pwd|secret|key|token|credential|auth|bearer|cookie|passphrase|login|connect", re.I)
+_HINT_WORDS = r"passw|pwd|secret|key|token|credential|auth|bearer|cookie|passphrase|login|connect"
+_HINT = re.compile(_HINT_WORDS)  # searched in the lower-cased text (much faster than re.I)
+_HINT_ANY_CASE = re.compile(_HINT_WORDS, re.I)
 _known: set[str] = set()
 _known_regex: re.Pattern[str] | None = None
 
@@ -234,6 +236,31 @@ def redact_document(obj: Any, findings: list[Finding] | None = None) -> Any:
     return result if len(found) > before else obj
 
 
+@lru_cache(maxsize=16384)
+def _redact_line(line: str) -> tuple[str, tuple[Finding, ...]]:
+    """The name-based patterns on one line holding a secret word (lines repeat: cached)."""
+    if "'" not in line and '"' not in line:
+        return line, ()
+    findings: list[Finding] = []
+
+    def assigned(match: re.Match[str]) -> str:
+        if match["value"] == REDACTED or not is_secret_name(match["name"]):
+            return match[0]
+        findings.append(Finding("secret_name"))
+        return f"{match['name']}{match['mid']}{match['q']}{REDACTED}{match['q']}"
+
+    def positional(match: re.Match[str]) -> str:
+        if match["value"] == REDACTED:
+            return match[0]
+        findings.append(Finding("login_password"))
+        return f"{match['head']}{match['q']}{REDACTED}{match['q']}"
+
+    line = _ASSIGNED.sub(assigned, line)
+    if "(" in line:
+        line = _POSITIONAL.sub(positional, line)
+    return line, tuple(findings)
+
+
 def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tuple[str, list[Finding]]:
     """``text`` with secrets replaced by ``<redacted>``, and what was found (pattern names only).
 
@@ -248,34 +275,22 @@ def redact_text(text: str, extra: set[str] | frozenset[str] = frozenset()) -> tu
             text = text.replace(value, REDACTED)
     text = _redact_formats(text, findings)
 
-    def assigned(match: re.Match[str]) -> str:
-        if match["value"] == REDACTED or not is_secret_name(match["name"]):
-            return match[0]
-        findings.append(Finding("secret_name"))
-        return f"{match['name']}{match['mid']}{match['q']}{REDACTED}{match['q']}"
-
-    def positional(match: re.Match[str]) -> str:
-        if match["value"] == REDACTED:
-            return match[0]
-        findings.append(Finding("login_password"))
-        return f"{match['head']}{match['q']}{REDACTED}{match['q']}"
-
-    def line_wise(text: str) -> str:
-        out, end = [], 0
-        for hint in _HINT.finditer(text):
-            if hint.start() < end:
-                continue
-            start = text.rfind("\n", 0, hint.start()) + 1
-            stop = text.find("\n", hint.end())
-            stop = len(text) if stop < 0 else stop
-            line = _ASSIGNED.sub(assigned, text[start:stop])
-            out.append(text[end:start])
-            out.append(_POSITIONAL.sub(positional, line) if "(" in line else line)
-            end = stop
-        out.append(text[end:])
-        return "".join(out)
-
-    text = line_wise(text)
+    out, end = [], 0
+    lower = text.lower()
+    hints = _HINT.finditer(lower) if len(lower) == len(text) else _HINT_ANY_CASE.finditer(text)
+    for hint in hints:
+        if hint.start() < end:
+            continue
+        start = text.rfind("\n", 0, hint.start()) + 1
+        stop = text.find("\n", hint.end())
+        stop = len(text) if stop < 0 else stop
+        line, found = _redact_line(text[start:stop])
+        findings.extend(found)
+        out.append(text[end:start])
+        out.append(line)
+        end = stop
+    out.append(text[end:])
+    text = "".join(out)
 
     def env_line(match: re.Match[str]) -> str:
         name = match["name"].lstrip("+- ").split()[-1]
