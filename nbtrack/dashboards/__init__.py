@@ -1,4 +1,5 @@
-"""The nbtrack dashboards package (the function is ``nbtrack.dashboard()``): an ipywidgets run browser, pure plotly figures and an HTML report.
+"""The nbtrack dashboards package (the function is ``nbtrack.dashboard()``): an ipywidgets run
+browser, pure plotly figures and an HTML report.
 
 Importing this package is cheap; the widget, pandas and plotly load when first used.
 """
