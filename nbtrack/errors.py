@@ -40,12 +40,31 @@ class MetricTypeError(NbtrackError, TypeError):
         )
 
 
+class MetricValueError(NbtrackError, ValueError):
+    """A metric value is a number no store can hold (an integer beyond the float range)."""
+
+    def __init__(self, key: str, value: object) -> None:
+        self.key, self.value = key, value
+        digits = len(str(value)) if isinstance(value, int) and value.bit_length() < 10_000 else "many"
+        super().__init__(f"metric {key!r} is an integer too large for a float ({digits} digits); "
+                         "metrics are stored as 64-bit floats: log a smaller or scaled value (e.g. its log10)")
+
+
+class ParamValueError(NbtrackError, ValueError):
+    """A param value has a supported type but cannot be stored (too deep, too long)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+        super().__init__(f"param {key!r} cannot be stored: {reason}")
+
+
 class KeyNameError(NbtrackError, ValueError):
     """A param, metric or tag key is empty or not a string."""
 
     def __init__(self, kind: str, key: object) -> None:
         self.kind, self.key = kind, key
-        super().__init__(f"{kind} key must be a non-empty string of at most 250 characters without NUL, got {key!r}")
+        super().__init__(f"{kind} key must be a non-empty string of at most 250 characters without NUL "
+                         f"or lone surrogates (such as os.fsdecode's '\\udcff'), got {key!r}")
 
 
 class FilterSyntaxError(NbtrackError, ValueError):
@@ -125,6 +144,18 @@ class ArtifactNotFoundError(NbtrackError, LookupError):
         self.run_id, self.name = run_id, name
         shown = ", ".join(available[:10]) or "none"
         super().__init__(f"run {run_id[:8]} has no artifact {name!r} (it has: {shown})")
+
+
+class ArtifactWriteError(NbtrackError, OSError):
+    """The artifact store could not save a blob (disk full, read-only, permission denied).
+
+    ``Run.log_artifact`` catches it: it warns once, records the artifact as failed in the
+    run's ``artifact_errors`` document, and the user's code goes on.
+    """
+
+    def __init__(self, root: str, error: OSError) -> None:
+        self.root, self.error = root, error
+        super().__init__(error.errno, f"cannot save an artifact under {root}: {error.strerror or error}")
 
 
 class StoreVersionError(NbtrackError):

@@ -31,6 +31,11 @@ def safe_artifact_name(name: object) -> str:
         raise ArtifactNameError(name, "it contains a NUL byte")
     if not name.strip():
         raise ArtifactNameError(name, "it is empty")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArtifactNameError(name, "it contains a lone surrogate (os.fsdecode of a non-UTF-8 file name); "
+                                      "pass name= with valid text") from None
     if len(name) > MAX_NAME_LENGTH:
         raise ArtifactNameError(name, f"it is longer than {MAX_NAME_LENGTH} characters")
     unified = name.replace("\\", "/")
