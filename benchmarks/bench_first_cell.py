@@ -6,7 +6,7 @@ For each of N fresh kernels (jupyter_client, as JupyterLab drives them), on a fr
 The untracked baseline runs ``x = 1`` after ``%load_ext nbtrack`` in its own fresh kernel.
 Times are wall clock from execute_request to its reply; medians over the kernels, with the load.
 
-    python benchmarks/bench_first_cell.py [--kernels 5]
+    python benchmarks/bench_first_cell.py [--kernels 5] [--pause 5]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _execute(client, code: str) -> float:
     return elapsed
 
 
-def _kernel(work: Path, cells: list[str]) -> list[float]:
+def _kernel(work: Path, cells: list[str], pause: float = 0.0) -> list[float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
     env.update(PYTHONPATH=str(REPO), NBTRACK_STORE=str(work / ".nbtrack" / "nbtrack.db"))
     manager = KernelManager(kernel_name="python3")
@@ -45,7 +45,9 @@ def _kernel(work: Path, cells: list[str]) -> list[float]:
     client.start_channels()
     try:
         client.wait_for_ready(timeout=120)
-        return [_execute(client, cell) for cell in cells]
+        times = [_execute(client, cells[0])]
+        time.sleep(pause)  # a person reading between cells; 0 is Run All
+        return times + [_execute(client, cell) for cell in cells[1:]]
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -54,21 +56,24 @@ def _kernel(work: Path, cells: list[str]) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", type=int, default=5)
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds between %%load_ext and the first cell (default 0: Run All)")
     args = parser.parse_args()
     tracked, untracked = [], []
     for _ in range(args.kernels):
         with tempfile.TemporaryDirectory() as work:
-            tracked.append(_kernel(Path(work), ["%load_ext nbtrack", "%%track\nx = 1", "%%track\nx = 2"]))
+            tracked.append(_kernel(Path(work), ["%load_ext nbtrack", "%%track\nx = 1", "%%track\nx = 2"], args.pause))
         with tempfile.TemporaryDirectory() as work:
-            untracked.append(_kernel(Path(work), ["%load_ext nbtrack", "x = 1"]))
+            untracked.append(_kernel(Path(work), ["%load_ext nbtrack", "x = 1"], args.pause))
 
     def ms(values: list[float]) -> str:
-        return f"{statistics.median(values) * 1000:7.1f} ms (min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})"
+        low, high = min(values) * 1000, max(values) * 1000
+        return f"{statistics.median(values) * 1000:7.1f} ms (min {low:.1f}, max {high:.1f})"
 
     first = [t[1] for t in tracked]
     baseline = [u[1] for u in untracked]
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} on {os.cpu_count()} cores; "
-          f"{args.kernels} fresh kernels each")
+          f"{args.kernels} fresh kernels each, {args.pause:g} s after %load_ext")
     print(f"%load_ext nbtrack          {ms([t[0] for t in tracked])}")
     print(f"untracked cell             {ms(baseline)}")
     print(f"first %%track cell          {ms(first)}")

@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nbtrack", description="Notebook-native experiment tracking: list, inspect and compare runs.")
     parser.add_argument("--store", metavar="URI",
-                        help="store URI or SQLite file (default: $NBTRACK_STORE, else the nearest .nbtrack/ in this directory or a parent, as git finds its repository)")
+                        help="store URI or SQLite file (default: $NBTRACK_STORE, else the nearest .nbtrack/ "
+                             "in this directory or a parent, as git finds its repository)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-import nbtrack
 from cli_helpers import run_cli
+
+import nbtrack
 
 EVIL = "x\x1b]0;owned\x07\x1b[2J\x9b31m\u202e"
 
