@@ -44,6 +44,7 @@ def checkout(run_id: str, path: str | os.PathLike | None = None, force: bool = F
     (:class:`CheckoutExistsError` otherwise). Returns the path written.
     """
     import nbformat
+
     import nbtrack
 
     record = nbtrack.get_run(run_id) if isinstance(run_id, str) else run_id

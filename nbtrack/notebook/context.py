@@ -16,7 +16,6 @@ all this itself, so the call is a no-op while ``%%track`` starts its run.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 from typing import Any, Iterator

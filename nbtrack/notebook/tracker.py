@@ -17,9 +17,9 @@ from typing import Any
 
 from ..secrets import redact_source, redact_values, secret_values
 from . import context, execution, frontend_link
-from .cellrun import CellRun
 from .arguments import TrackArgs
 from .cellparams import collect_params, params_known_at_start
+from .cellrun import CellRun
 from .cellsource import normalize, same_code
 from .hidden_state import analyze
 from .history import KernelHistory, current_execution_count

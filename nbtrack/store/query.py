@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from sqlalchemy import func, select
 
+from ..values import decode_param
 from . import schema as s
 from .compile import compile_filter, order_expressions
 from .filters import parse_filter, parse_order_by
-from ..values import decode_param
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

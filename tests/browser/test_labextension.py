@@ -10,13 +10,11 @@ when the `notebook` package is not installed).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 import nbformat
 import pytest
-
 from conftest import (
     cell,
     cell_output_text,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nb_kernel import Kernel, kernel_env
 
 from nbtrack import config
-
-from nb_kernel import Kernel, kernel_env
 
 
 @pytest.fixture

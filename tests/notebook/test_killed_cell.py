@@ -6,8 +6,9 @@ import os
 import signal
 import time
 
-import nbtrack
 from nb_helpers import write_notebook
+
+import nbtrack
 
 LOAD = "%load_ext nbtrack"
 SLOW = """%%track experiment=killed

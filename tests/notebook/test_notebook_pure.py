@@ -8,15 +8,14 @@ import json
 
 import pytest
 from IPython.core.error import UsageError
-
 from nb_helpers import write_notebook
+
 from nbtrack.notebook.arguments import TrackArgs, parse_nbtrack_line, parse_track_line
 from nbtrack.notebook.cellparams import code_body, collect_params, literal_assignments, param_value
 from nbtrack.notebook.hidden_state import Cell, Execution, analyze, names_of
 from nbtrack.notebook.outputs import CapturedOutput, output_artifacts
 from nbtrack.notebook.snapshot import find_cell, locate_notebook, take_snapshot
 from nbtrack.notebook.summary import summary_bundle
-
 
 # --- arguments ---------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-import nbtrack
 from nb_helpers import all_runs, write_notebook
 from nb_kernel import REPO
+
+import nbtrack
 
 EXAMPLES = REPO / "example_notebooks"
 

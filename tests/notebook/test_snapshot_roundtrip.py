@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from corpus_roundtrip import run_corpus
+from nb_helpers import all_runs, write_notebook
 
 import nbtrack
-from corpus_roundtrip import run_corpus
 from nbtrack.notebook.errors import CheckoutExistsError
 from nbtrack.notebook.stored_snapshot import cells_from_text
-from nb_helpers import all_runs, write_notebook
 
 
 def test_corpus_round_trips_every_cell_id_and_metadata(workdir, start_kernel):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import nbformat
+from nb_helpers import all_runs, plain, write_notebook
 
 import nbtrack
-from nb_helpers import all_runs, plain, write_notebook
 from nbtrack.cli import main as cli_main
 from nbtrack.dashboards.detail import detail_html
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-import nbtrack
 from nb_helpers import all_runs, plain, write_notebook
+
+import nbtrack
 
 LOAD = "%load_ext nbtrack"
 
