@@ -15,9 +15,9 @@ from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from ..formatting import is_missing
 from .columns import column_label as _raw_label
 from .columns import guess_direction
-from .table import is_missing
 
 
 def _text(value: Any) -> str:

@@ -11,7 +11,7 @@ import html
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..formatting import format_duration, format_number, format_time, is_missing  # noqa: F401 - re-exported
+from ..formatting import format_duration, format_number, format_time, is_missing
 from .columns import column_label, guess_direction, key_of, kind_of
 
 STATUS_COLOURS = {
