@@ -15,6 +15,8 @@ import pickle
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .errors import MissingDependencyError
+
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 MEDIA_TYPE_MAX = 100  # the artifacts.media_type column holds 100 characters
 
@@ -99,7 +101,7 @@ def _is_dataframe(obj: Any, name: str | None) -> bool:
 
 
 def _needs_parquet_engine(error: ImportError) -> ImportError:
-    return ImportError(f"storing a DataFrame as parquet needs pyarrow: pip install 'nbtrack[parquet]' ({error})")
+    return MissingDependencyError("pyarrow", "parquet", "storing a DataFrame as parquet", str(error))
 
 
 def _dump_dataframe(obj: Any, name: str) -> bytes:
@@ -133,7 +135,7 @@ def _is_json(obj: Any, name: str | None) -> bool:
 # -- skops (scikit-learn models without pickle's risks; chosen by a name ending in .skops) --------
 
 def _needs_skops(error: ImportError) -> ImportError:
-    return ImportError(f"the .skops format needs skops: pip install 'nbtrack[skops]' ({error})")
+    return MissingDependencyError("skops", "skops", "the .skops format", str(error))
 
 
 def _dump_skops(obj: Any, name: str) -> bytes:

@@ -58,6 +58,15 @@ class ParamValueError(NbtrackError, ValueError):
         super().__init__(f"param {key!r} cannot be stored: {reason}")
 
 
+class MissingDependencyError(NbtrackError, ImportError):
+    """An optional dependency is needed: the message names it and the extra that installs it."""
+
+    def __init__(self, package: str, extra: str, needed_for: str = "this", detail: str | None = None) -> None:
+        self.package, self.extra = package, extra
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(f"{needed_for} needs {package}: pip install 'nbtrack[{extra}]'{suffix}")
+
+
 class KeyNameError(NbtrackError, ValueError):
     """A param, metric or tag key is empty or not a string."""
 

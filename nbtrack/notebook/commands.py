@@ -9,7 +9,8 @@ import shlex
 import shutil
 from pathlib import Path
 
-from .errors import MissingDependencyError, NotebookNotFoundError
+from ..errors import MissingDependencyError
+from .errors import NotebookNotFoundError
 
 DEMO_NOTEBOOK = "churn.ipynb"
 

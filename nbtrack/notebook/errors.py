@@ -31,14 +31,6 @@ class NotebookExecutionError(NbtrackError, RuntimeError):
                          "(the partly executed notebook was still written; its runs are in the store)")
 
 
-class MissingDependencyError(NbtrackError, ImportError):
-    """An optional dependency is needed for this command."""
-
-    def __init__(self, package: str, extra: str) -> None:
-        self.package, self.extra = package, extra
-        super().__init__(f"this needs {package}: pip install 'nbtrack[{extra}]'")
-
-
 class CheckoutExistsError(NbtrackError, FileExistsError):
     """``checkout`` would overwrite an existing file."""
 
