@@ -70,6 +70,7 @@ class DashboardState(HasTraits):
     page = Int(0)
     page_size = Int(25)
     selected = List(Unicode(), help="selected run ids (kept across pages and filters)")
+    hovered = Unicode("", help="the run id under the pointer in the table or a plot; '' when none")
     detail_run_id = Unicode("", help="the run shown in the detail view")
     directions = Dict(help="metric key -> 'max' or 'min', overriding the guess from its name")
     auto_refresh = Bool(True, help="refresh every refresh_interval seconds while a shown run is RUNNING")
@@ -166,6 +167,16 @@ class DashboardState(HasTraits):
     @property
     def shown_columns(self) -> list[str]:
         return list(BASE_COLUMNS) + [c for c in self.columns if c not in BASE_COLUMNS]
+
+    def query(self) -> dict[str, Any]:
+        """Keyword arguments of ``nbtrack.runs()``/``count_runs()``/``summarize_runs()`` for the runs
+        the table matches (every page), so a panel can fetch the same set."""
+        return {"experiment": self.experiment_arg, "filter": self.effective_filter,
+                "include_deleted": self.include_deleted}
+
+    def report(self, error: Exception) -> None:
+        """Show an error above the table (what panels call instead of raising)."""
+        self.message, self.message_is_error = f"{type(error).__name__}: {error}", True
 
     def direction(self, metric: str) -> str:
         """``"max"`` or ``"min"`` for a metric key or ``metrics.<key>`` column."""

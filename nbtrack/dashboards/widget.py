@@ -7,7 +7,7 @@ the views observe it; figures come from pure functions in ``figures.py``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import ipywidgets as w
 import traitlets
@@ -20,6 +20,13 @@ from .table import CSS, STATUS_COLOURS, esc
 from .tableview import RunTableView
 from .viewbase import ViewHelpers
 
+# The panels under the table: (tab title, factory(state, report_error) -> widget). See the
+# "Dashboard" section of docs/design.md for what a panel may read and write.
+PANELS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("Plots", lambda state, report: PlotView(state, report, defer=True)),
+    ("Run detail", DetailView),
+    ("Compare", CompareView),
+)
 TAB_PLOTS, TAB_DETAIL, TAB_COMPARE = 0, 1, 2
 
 
@@ -87,11 +94,10 @@ class Dashboard(ViewHelpers, w.VBox):
 
         # -- views ------------------------------------------------------------------
         self.table = RunTableView(self.state, report)
-        self.plots = PlotView(self.state, report, defer=True)
-        self.detail = DetailView(self.state, report)
-        self.compare = CompareView(self.state, report)
-        self.tabs = w.Tab(children=[self.plots, self.detail, self.compare])
-        for index, title in enumerate(("Plots", "Run detail", "Compare")):
+        self.panels = {title: factory(self.state, report) for title, factory in PANELS}
+        self.plots, self.detail, self.compare = (self.panels[t] for t in ("Plots", "Run detail", "Compare"))
+        self.tabs = w.Tab(children=list(self.panels.values()))
+        for index, title in enumerate(self.panels):
             self.tabs.set_title(index, title)
         self.tabs.add_class("nbtrack-tabs")
 
@@ -128,8 +134,7 @@ class Dashboard(ViewHelpers, w.VBox):
 
     # -- helpers --------------------------------------------------------------------
     def _report_error(self, error: Exception) -> None:
-        self.state.message_is_error = True
-        self.state.message = f"{type(error).__name__}: {error}"
+        self.state.report(error)
 
     @staticmethod
     def _experiment_names() -> list[str]:
