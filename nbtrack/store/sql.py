@@ -15,6 +15,7 @@ Contract (what the rest of nbtrack relies on):
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -31,23 +32,13 @@ from ..errors import (
     StoreUnavailableError,
     StoreVersionError,
 )
+from . import migrations
 from . import schema as s
 from .batch import Batch, document_body
 from .blobs import BlobStore
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", "60"))
 STALE_CHECK_INTERVAL = 2.0
-
-# Migrations from version N to N+1, in order. Each takes a Connection inside a transaction.
-def _widen_integers(connection: Connection) -> None:
-    """v1 -> v2: 64-bit metric steps and artifact sizes (SQLite integers already are)."""
-    if connection.dialect.name == "postgresql":
-        for table, column in (("metrics", "step"), ("latest_metrics", "step"), ("artifacts", "size")):
-            connection.exec_driver_sql(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE BIGINT')
-
-
-MIGRATIONS: dict[int, Any] = {1: _widen_integers}
-
 
 def normalize_uri(uri: str) -> str:
     """Pick the psycopg (v3) driver for plain postgresql:// URIs."""
@@ -75,7 +66,8 @@ def redact_uri(uri: str) -> str:
 class SqlStore:
     """Runs, params, metrics, tags, artifacts and documents in one SQL database."""
 
-    def __init__(self, uri: str, artifact_root: str | None = None) -> None:
+    def __init__(self, uri: str, artifact_root: str | None = None, *, check_schema: bool = True) -> None:
+        """Open the store at ``uri``; ``check_schema=False`` skips the schema check (``nbtrack db``)."""
         self.uri = normalize_uri(uri)
         self.display_uri = redact_uri(self.uri)
         self.engine = self._create_engine()
@@ -85,7 +77,8 @@ class SqlStore:
         self._document_bodies: dict[int, tuple] = {}
         self._lock = threading.Lock()
         self.blobs = BlobStore(artifact_root or default_artifact_root(self.uri))
-        self._ensure_schema()
+        if check_schema:
+            self._ensure_schema(upgrade=self.dialect == "sqlite")
 
     # --- connection -------------------------------------------------------------
 
@@ -148,12 +141,17 @@ class SqlStore:
 
     # --- schema -----------------------------------------------------------------
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, upgrade: bool) -> tuple[int | None, int]:
+        """Create the schema in an empty database, or check the stored version.
+
+        An older schema is upgraded when ``upgrade`` is true (a local SQLite file; ``nbtrack db
+        upgrade``), else refused with what to run: on a shared PostgreSQL store one client's silent
+        upgrade would lock out every teammate on the older version. Returns (found, now).
+        """
         for attempt in range(3):
             try:
                 with self.write() as connection:
-                    self._check_or_create(connection)
-                return
+                    return self._check_or_create(connection, upgrade)
             except (DatabaseError, StoreUnavailableError) as error:  # e.g. 'file is not a database'
                 # Another process may be creating the same tables right now.
                 text = str(error).lower()
@@ -163,34 +161,38 @@ class SqlStore:
                         raise
                     raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
                 time.sleep(0.2)
+        raise AssertionError("unreachable")
 
-    def _check_or_create(self, connection: Connection) -> None:
-        inspector_tables = set(connection.dialect.get_table_names(connection))
-        if s.meta.name not in inspector_tables:
-            if inspector_tables & {"runs", "experiments"}:
-                raise StoreVersionError(
-                    f"{self.display_uri} has nbtrack-like tables but no schema version; "
-                    "point nbtrack at an empty database or a store it created"
-                )
-            s.metadata.create_all(connection)
-            connection.execute(s.meta.insert().values(key="schema_version", value=str(s.SCHEMA_VERSION)))
-            return
-        version = int(connection.execute(
-            select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar_one())
+    def _check_or_create(self, connection: Connection, upgrade: bool) -> tuple[int | None, int]:
+        version = migrations.stored_version(connection, self.display_uri)
+        if version is None:
+            migrations.create(connection)
+            return None, s.SCHEMA_VERSION
         if version > s.SCHEMA_VERSION:
             raise StoreVersionError(
                 f"{self.display_uri} was written by a newer nbtrack (schema v{version}; this one "
                 f"knows v{s.SCHEMA_VERSION}): upgrade with `pip install -U nbtrack`"
             )
-        while version < s.SCHEMA_VERSION:
-            MIGRATIONS[version](connection)
-            version += 1
-            connection.execute(update(s.meta).where(s.meta.c.key == "schema_version").values(value=str(version)))
+        if version < s.SCHEMA_VERSION:
+            if not upgrade:
+                raise StoreVersionError(
+                    f"{self.display_uri} has schema v{version} and this nbtrack needs v{s.SCHEMA_VERSION}: "
+                    f"back up the database, then run `nbtrack db upgrade {self.display_uri}` "
+                    "(clients on the older nbtrack must upgrade too: `pip install -U nbtrack`)")
+            upgraded = migrations.upgrade(connection, version)
+            if upgraded != version and self.dialect == "sqlite":
+                print(f"nbtrack: upgraded the store {self.display_uri} from schema v{version} to v{upgraded}",
+                      file=sys.stderr)
+        return version, s.SCHEMA_VERSION
 
     def schema_version(self) -> int:
+        """The schema version recorded in the store (0 for an empty database)."""
         with self.read() as connection:
-            return int(connection.execute(
-                select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar_one())
+            return migrations.stored_version(connection, self.display_uri) or 0
+
+    def upgrade_schema(self) -> tuple[int | None, int]:
+        """Create or upgrade the schema to this nbtrack's version: (version found or None, version now)."""
+        return self._ensure_schema(upgrade=True)
 
     # --- writes -----------------------------------------------------------------
 

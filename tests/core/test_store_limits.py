@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 import nbtrack
-from nbtrack import config
-from nbtrack.store.sql import SqlStore
 
 
 def test_steps_and_sizes_beyond_32_bits_are_stored(store_uri):
@@ -18,24 +16,6 @@ def test_steps_and_sizes_beyond_32_bits_are_stored(store_uri):
     record = nbtrack.get_run(run.run_id)
     assert record.status == "FINISHED" and record.params == {"p": 1}
     assert list(record.metric_history("m")["step"]) == [2**31, 10**15]
-
-
-def test_a_version_1_postgres_store_is_migrated_to_64_bit_steps(postgres_uri):
-    from sqlalchemy import create_engine, text
-
-    SqlStore(postgres_uri).close()
-    engine = create_engine(postgres_uri)
-    with engine.begin() as connection:
-        for table, column in (("metrics", "step"), ("latest_metrics", "step"), ("artifacts", "size")):
-            connection.execute(text(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE INTEGER'))
-        connection.execute(text("UPDATE nbtrack_meta SET value = '1' WHERE key = 'schema_version'"))
-    engine.dispose()
-    config._stores.clear()
-    nbtrack.set_store(postgres_uri)
-    with nbtrack.track("old") as run:
-        nbtrack.log_metric("m", 1.0, step=2**40)
-    assert nbtrack.get_store().schema_version() == 2
-    assert list(nbtrack.get_run(run.run_id).metric_history("m")["step"]) == [2**40]
 
 
 @pytest.mark.parametrize("log", [
