@@ -6,7 +6,7 @@ Used by the notebook layer:
   harmless no-op outside a Jupyter kernel (plain IPython, scripts).
 - ``connected() -> bool``: a frontend with the extension has opened the channel.
 - ``live_notebook(cell_id) -> dict | None``: ``{"path", "cell_id", "notebook"}`` pushed by
-  the frontend when that cell was scheduled (unsaved edits included), else None.
+  the frontend right before the execution now running (unsaved edits included), else None.
 - ``notify(message)``: send an envelope (``run_started`` / ``run_finished``) to every open
   frontend; a no-op without one.
 - ``headline_metric(metrics) -> {"key", "value"} | None``: the metric badges show.
@@ -57,7 +57,7 @@ def register(ip: Any = None) -> bool:
         manager = _comm_manager(ip)
         if manager is None:
             return False
-        CHANNEL.register(manager, handle)
+        CHANNEL.register(manager, handle, lambda: getattr(ip, "execution_count", None))
         return True
     except Exception:
         log.debug("nbtrack: could not register the frontend channel", exc_info=True)

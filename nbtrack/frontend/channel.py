@@ -1,9 +1,11 @@
 """The kernel end of the ``nbtrack`` comm: open comms, live notebook snapshots, notify.
 
-One ``Channel`` per kernel process (module-level ``CHANNEL``). The frontend opens a comm on
-target ``nbtrack`` per notebook panel and pushes ``cell_scheduled`` *before* the cell's
-execute_request, so by the time a ``%%track`` cell runs its snapshot is here, keyed by
-cell id. Nothing in this module raises into user code.
+One ``Channel`` per kernel process (module-level ``CHANNEL``). The frontend opens a new comm
+right before each tracked cell's execute_request and pushes ``cell_scheduled`` on it, so by
+the time the cell runs its snapshot is here, keyed by cell id. A snapshot counts only for
+the execution that follows it: it is stamped with the shell's execution count when it
+arrives, and an older one is never taken for a later run. Each frontend (``hello.client``)
+keeps one open comm: a newer one closes the older. Nothing here raises into user code.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any, Callable
 log = logging.getLogger("nbtrack.frontend")
 
 TARGET = "nbtrack"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: hello.client (one comm per frontend); snapshots for the next execution only
 MAX_SNAPSHOTS = 32  # bounded: one per recently scheduled %%track cell
 
 Handler = Callable[["Channel", Any, dict], None]
+Counter = Callable[[], Any]  # the shell's execution count (the next or the running cell's)
 
 
 class Channel:
@@ -30,13 +33,18 @@ class Channel:
         self._lock = threading.Lock()
         self._comms: dict[str, Any] = {}  # comm_id -> comm
         self._paths: dict[str, str] = {}  # comm_id -> notebook path from `hello`
+        self._clients: dict[str, str] = {}  # comm_id -> frontend client id from `hello`
         self._snapshots: OrderedDict[str, dict] = OrderedDict()  # cell_id -> snapshot
         self._manager: Any = None
         self._handler: Handler | None = None
+        self._counter: Counter | None = None
 
     # ------------------------------------------------------------------ registration
-    def register(self, manager: Any, handler: Handler) -> None:
+    def register(self, manager: Any, handler: Handler, execution_count: Counter | None = None) -> None:
+        """Listen on the comm target. ``execution_count`` (the shell's) ties each snapshot to
+        the execution that follows it; without it a cell's last snapshot is always used."""
         self._handler = handler
+        self._counter = execution_count
         self._manager = manager
         manager.register_target(TARGET, self._on_open)
 
@@ -51,6 +59,7 @@ class Channel:
             comms = list(self._comms.values())
             self._comms.clear()
             self._paths.clear()
+            self._clients.clear()
             self._snapshots.clear()
         for comm in comms:
             try:
@@ -79,6 +88,7 @@ class Channel:
         with self._lock:
             self._comms.pop(comm.comm_id, None)
             self._paths.pop(comm.comm_id, None)
+            self._clients.pop(comm.comm_id, None)
 
     def _dispatch(self, comm: Any, data: dict) -> None:
         try:
@@ -97,9 +107,29 @@ class Channel:
         with self._lock:
             return self._paths.get(comm.comm_id)
 
+    def claim(self, comm: Any, client: str) -> None:
+        """``comm`` is now ``client``'s channel: close that client's older comms (whatever they
+        carried was handled before this comm's open, which the shell processes in order)."""
+        with self._lock:
+            self._clients[comm.comm_id] = client
+            older = [self._comms[cid] for cid, owner in self._clients.items()
+                     if owner == client and cid != comm.comm_id and cid in self._comms]
+        for old in older:
+            try:
+                old.close()  # its on_close callback forgets it
+            except Exception:
+                log.debug("nbtrack: closing a superseded comm failed", exc_info=True)
+            self._on_close(old)
+
+    def _execution_count(self) -> Any:
+        try:
+            return self._counter() if self._counter is not None else None
+        except Exception:
+            return None
+
     def store_snapshot(self, cell_id: str, path: str, notebook: dict) -> None:
         snapshot = {"path": path, "cell_id": cell_id, "notebook": notebook,
-                    "received": time.time()}
+                    "received": time.time(), "execution_count": self._execution_count()}
         with self._lock:
             self._snapshots.pop(cell_id, None)
             self._snapshots[cell_id] = snapshot
@@ -112,11 +142,16 @@ class Channel:
             return bool(self._comms)
 
     def live_notebook(self, cell_id: str | None) -> dict | None:
+        """The snapshot pushed for ``cell_id`` right before the execution now running, or None
+        (none pushed, or pushed before an earlier execution: that one is not this run's)."""
         if not cell_id:
             return None
         with self._lock:
             snap = self._snapshots.get(cell_id)
         if snap is None:
+            return None
+        stamped, now = snap["execution_count"], self._execution_count()
+        if stamped is not None and now is not None and stamped != now:
             return None
         return {"path": snap["path"], "cell_id": snap["cell_id"], "notebook": snap["notebook"]}
 

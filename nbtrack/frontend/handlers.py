@@ -21,6 +21,8 @@ def handle(channel: Channel, comm: Any, data: dict) -> None:
         case "hello":
             if isinstance(data.get("path"), str):
                 channel.set_path(comm, data["path"])
+            if isinstance(data.get("client"), str) and data["client"]:
+                channel.claim(comm, data["client"])
             send(comm, {"type": "welcome", "version": PROTOCOL_VERSION})
         case "cell_scheduled":
             cell_id, notebook = data.get("cell_id"), data.get("notebook")

@@ -30,7 +30,7 @@ class KernelDriver:
     def __init__(self, tmp: Path):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-        env["NBTRACK_STORE"] = f"sqlite:///{tmp / 'store' / 'nbtrack.db'}"
+        self.store_uri = env["NBTRACK_STORE"] = f"sqlite:///{tmp / 'store' / 'nbtrack.db'}"
         env["IPYTHONDIR"] = str(tmp / "ipython")
         env.pop("JPY_SESSION_NAME", None)
         (tmp / "work").mkdir()
@@ -58,6 +58,27 @@ class KernelDriver:
 
     def send(self, data: dict) -> str:
         return self._shell("comm_msg", {"comm_id": self.comm_id, "data": data})
+
+    def request_execute(self, code: str, cell_id: str | None = None) -> str:
+        """Queue an execute_request as JupyterLab sends it (cellId in its metadata); no wait."""
+        msg = self.kc.session.msg("execute_request", {
+            "code": code, "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True}, metadata={"cellId": cell_id} if cell_id else {})
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def wait_idle(self, msg_id: str) -> list[dict]:
+        """The iopub messages of one request, up to its idle status."""
+        seen = []
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            msg = self.kc.get_iopub_msg(timeout=TIMEOUT)
+            self._stash(msg)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                seen.append(msg)
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return seen
+        raise AssertionError(f"request {msg_id} did not finish")
 
     def close_comm(self) -> None:
         self._shell("comm_close", {"comm_id": self.comm_id, "data": {}})
@@ -94,13 +115,25 @@ class KernelDriver:
         if msg["msg_type"] in ("comm_msg", "comm_close"):
             self._stashed.append(msg)
 
-    def comm_messages(self, kind: str | None = None, timeout: float = TIMEOUT) -> dict:
+    def closed(self, comm_id: str) -> bool:
+        """Whether the kernel closed ``comm_id`` (a comm_close seen on iopub)."""
+        while True:
+            try:
+                self._stash(self.kc.get_iopub_msg(timeout=0.2))
+            except queue.Empty:
+                break
+        return any(m["msg_type"] == "comm_close" and m["content"].get("comm_id") == comm_id
+                   for m in self._stashed)
+
+    def comm_messages(self, kind: str | None = None, timeout: float = TIMEOUT,
+                      comm_id: str | None = None) -> dict:
         """The next kernel->frontend envelope on our comm (optionally of one type)."""
         deadline = time.monotonic() + timeout
+        comm_id = comm_id or self.comm_id
         while True:
             for i, msg in enumerate(self._stashed):
                 data = msg["content"].get("data", {})
-                if msg["content"].get("comm_id") == self.comm_id and (
+                if msg["content"].get("comm_id") == comm_id and msg["msg_type"] == "comm_msg" and (
                         kind is None or data.get("type") == kind):
                     del self._stashed[i]
                     return data
@@ -132,7 +165,7 @@ def notebook_json(source: str) -> dict:
 def test_hello_is_welcomed_and_marks_connected(kernel):
     assert kernel.value("F.connected()") is False
     kernel.open_comm({"type": "hello", "version": "0.1.0", "path": "sub/exp.ipynb"})
-    assert kernel.comm_messages("welcome")["version"] == 1
+    assert kernel.comm_messages("welcome")["version"] == 2
     assert kernel.value("F.connected()") is True
 
 
@@ -150,6 +183,34 @@ def test_cell_scheduled_is_seen_by_the_cell_sent_right_after_it(kernel):
     kernel.send({"type": "cell_scheduled", "cell_id": "c-1", "path": "sub/exp.ipynb",
                  "notebook": notebook_json("x = 3")})
     assert kernel.value("F.live_notebook('c-1')['notebook']['cells'][0]['source']") == "x = 3"
+
+
+def test_a_snapshot_counts_only_for_the_execution_that_follows_it(kernel):
+    """A snapshot left from an earlier scheduling (its run fell back, or the cell ran from
+    elsewhere) must not pass for the notebook of a later run of the same cell."""
+    kernel.send({"type": "cell_scheduled", "cell_id": "c-old", "path": "sub/exp.ipynb",
+                 "notebook": notebook_json("y = 1  # old edit")})
+    assert kernel.value("F.live_notebook('c-old') is not None") is True  # the next execution
+    assert kernel.value("F.live_notebook('c-old')") is None  # any later one
+
+
+def test_a_newer_comm_of_the_same_client_closes_the_older_one(kernel):
+    """One open comm per frontend: run events are sent once, not once per tracked cell."""
+    original = kernel.comm_id
+    first = kernel.open_comm({"type": "hello", "path": "a.ipynb", "client": "panel-1"})
+    assert kernel.comm_messages("welcome", comm_id=first)
+    other = kernel.open_comm({"type": "hello", "path": "a.ipynb", "client": "panel-2"})
+    assert kernel.comm_messages("welcome", comm_id=other)
+    newer = kernel.open_comm({"type": "hello", "path": "a.ipynb", "client": "panel-1"})
+    assert kernel.comm_messages("welcome", comm_id=newer)
+    assert kernel.closed(first) and not kernel.closed(other) and not kernel.closed(newer)
+    kernel.execute("F.notify({'type': 'run_started', 'cell_id': 'c-9', 'run_id': 'r9'})")
+    assert kernel.comm_messages("run_started", comm_id=newer)["run_id"] == "r9"
+    assert kernel.comm_messages("run_started", comm_id=other)["run_id"] == "r9"
+    for comm_id in (other, newer):
+        kernel.comm_id = comm_id
+        kernel.close_comm()
+    kernel.comm_id = original  # the module's later tests go on with the first comm
 
 
 def test_notify_reaches_the_frontend(kernel):
@@ -227,6 +288,67 @@ def test_unregister_then_register_again(kernel):
     kernel.open_comm({"type": "hello", "path": "again.ipynb"})
     assert kernel.comm_messages("welcome")
     assert kernel.value("F.connected()") is True
+
+
+RUN_ALL_NOTEBOOK = [("c-load", "%load_ext nbtrack"),
+                    ("c-a", "%%track experiment=runall\na = 1  # unsaved edit 55"),
+                    ("c-b", "%%track experiment=runall\nb = 2"),
+                    ("c-status", "%nbtrack")]
+
+
+def run_all_as_the_extension_does(kernel: KernelDriver) -> dict[str, str]:
+    """Queue a whole "Run All" at once, as JupyterLab does, with the extension's messages: a
+    Runs-panel comm opened before nbtrack is loaded, and a new comm carrying the live notebook
+    right before each tracked cell's execute_request. Returns {cell_id: comm_id}."""
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": cid, "metadata": {}, "outputs": [], "execution_count": None,
+         "source": src} for cid, src in RUN_ALL_NOTEBOOK]}
+    hello = {"type": "hello", "version": "0.1.0", "path": "runall.ipynb", "client": "panel-1"}
+    comms = {"early": kernel.open_comm(hello)}
+    last = None
+    for cell_id, source in RUN_ALL_NOTEBOOK:
+        if source.startswith("%%track") or cell_id == "c-status":
+            comms[cell_id] = kernel.open_comm(hello)
+            kernel.send({"type": "cell_scheduled", "cell_id": cell_id, "path": "runall.ipynb",
+                         "notebook": notebook})
+        last = kernel.request_execute(source, cell_id)
+    outputs = kernel.wait_idle(last)
+    status = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+    assert "JupyterLab extension: connected" in status, status
+    return comms
+
+
+def test_run_all_on_a_new_kernel_and_after_a_restart_gives_live_snapshots(tmp_path):
+    """The contract the extension relies on, on a real kernel: shell order puts each tracked
+    cell's comm after `%load_ext nbtrack`, whatever happened to earlier comms; the runs record
+    the pushed notebook and their events reach the newest comm."""
+    import nbtrack
+
+    kernel = KernelDriver(tmp_path)
+    try:
+        for attempt in ("new kernel", "restarted"):
+            if attempt == "restarted":
+                kernel.km.restart_kernel(now=True)
+                kernel.kc.wait_for_ready(timeout=60)
+                kernel._stashed.clear()
+            comms = run_all_as_the_extension_does(kernel)
+            assert kernel.closed(comms["early"]), "the comm opened before %load_ext is refused"
+            run_ids = {}
+            for cell_id in ("c-a", "c-b"):
+                started = kernel.comm_messages("run_started", comm_id=comms[cell_id])
+                finished = kernel.comm_messages("run_finished", comm_id=comms[cell_id])
+                assert started["cell_id"] == finished["cell_id"] == cell_id
+                assert finished["status"] == "FINISHED"
+                run_ids[cell_id] = finished["run_id"]
+            assert kernel.closed(comms["c-a"]) and not kernel.closed(comms["c-status"])
+            nbtrack.set_store(kernel.store_uri)
+            for cell_id, run_id in run_ids.items():
+                record = nbtrack.get_run(run_id)
+                assert record.document("notebook")["source"] == "live", attempt
+                assert record.tags["nbtrack.cell"] == cell_id
+                assert "unsaved edit 55" in record.artifact("notebook.py").read_text()
+    finally:
+        kernel.stop()
 
 
 def test_without_a_kernel_everything_is_a_harmless_no_op():
