@@ -1,12 +1,13 @@
 /**
  * Run badges under tracked cells, rendered from `metadata.nbtrack` (so they come back on
- * reload). All run strings go in with textContent.
+ * reload) into a shadow root (see styles.ts). All run strings go in with textContent.
  */
 
 import { Cell } from '@jupyterlab/cells';
 import { CellList, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import {
+  BadgeState,
   ICellRunMetadata,
   METADATA_KEY,
   badgeLabel,
@@ -14,26 +15,37 @@ import {
   parseCellMetadata,
   statusClass
 } from './format';
+import { shadowContainer } from './styles';
 
 export const BADGE_ROW_CLASS = 'nbtrack-badge-row';
 export const BADGE_CLASS = 'nbtrack-badge';
 
-/** Build a badge row for one cell's last run. */
-export function createBadge(meta: ICellRunMetadata, onClick: (runId: string) => void): HTMLElement {
+/** Build a badge row (a shadow host) for one cell's last run. */
+export function createBadge(
+  meta: ICellRunMetadata,
+  state: BadgeState,
+  onClick: (runId: string) => void
+): HTMLElement {
   const row = document.createElement('div');
   row.className = BADGE_ROW_CLASS;
+  row.dataset.runId = meta.run_id;
+  const line = shadowContainer(row, 'nbtrack-badge-line');
   const button = document.createElement('button');
   button.type = 'button';
   button.className = `${BADGE_CLASS} ${statusClass(meta.status)}`;
+  if (state !== 'current') {
+    button.classList.add(`nbtrack-${state}`);
+  }
   button.dataset.runId = meta.run_id;
-  button.textContent = badgeLabel(meta);
-  button.title = badgeTitle(meta);
+  button.dataset.state = state;
+  button.textContent = badgeLabel(meta, state);
+  button.title = badgeTitle(meta, state);
   button.addEventListener('click', event => {
     event.preventDefault();
     event.stopPropagation();
     onClick(meta.run_id);
   });
-  row.appendChild(button);
+  line.appendChild(button);
   return row;
 }
 
@@ -62,12 +74,23 @@ export class CellBadges implements IDisposable {
     }
   }
 
+  /** Mark whether a cell's badge shows its latest execution, and redraw it. */
+  setState(cell: Cell, state: BadgeState): void {
+    if (state === 'current') {
+      this._states.delete(cell.model.id);
+    } else {
+      this._states.set(cell.model.id, state);
+    }
+    this.render(cell);
+  }
+
   /** Re-render one cell's badge (removes it when the cell has no nbtrack metadata). */
   render(cell: Cell): void {
     if (cell.model.type !== 'code') {
       return;
     }
     const meta = parseCellMetadata(cell.model.getMetadata(METADATA_KEY));
+    const state = this._states.get(cell.model.id) ?? 'current';
     void cell.ready.then(() => {
       if (this._isDisposed || cell.isDisposed) {
         return;
@@ -77,7 +100,7 @@ export class CellBadges implements IDisposable {
         if (meta === null) {
           return;
         }
-        const badge = createBadge(meta, this._onClick);
+        const badge = createBadge(meta, state, this._onClick);
         const input = cell.node.querySelector(':scope > .jp-Cell-inputWrapper');
         if (input) {
           input.insertAdjacentElement('afterend', badge);
@@ -111,5 +134,6 @@ export class CellBadges implements IDisposable {
   private _panel: NotebookPanel;
   private _onClick: (runId: string) => void;
   private _cells: CellList | null = null;
+  private _states = new Map<string, BadgeState>();
   private _isDisposed = false;
 }

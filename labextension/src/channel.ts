@@ -1,10 +1,14 @@
 /**
- * The comm connector for one notebook panel: opens the `nbtrack` comm on the panel's kernel,
+ * The comm connector for one notebook panel: opens `nbtrack` comms on the panel's kernel,
  * pushes `cell_scheduled` snapshots, sends requests and routes replies and run events.
  *
- * The comm is opened lazily (before a `%%track` cell's execute_request, before a request,
- * after a cell mentioning nbtrack ran) because the kernel only has the comm target after
- * `%load_ext nbtrack`; a kernel without it closes the comm at once, and we forget it.
+ * Each cell that pushes a snapshot opens a fresh comm right before its execute_request
+ * (`hello`, then `cell_scheduled`, both sent synchronously from `executionScheduled`). The
+ * kernel handles shell messages in order, so that comm_open is processed after every cell
+ * scheduled before it, `%load_ext nbtrack` included, and after any restart or reload: no
+ * earlier comm, possibly refused or closed meanwhile, is ever trusted with a snapshot. The
+ * kernel (protocol 2) closes the older comms of the same client when a newer one opens;
+ * run events are taken from the newest welcomed comm only, so none is handled twice.
  */
 
 import { ISessionContext } from '@jupyterlab/apputils';
@@ -12,11 +16,13 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import { newRequestId } from './format';
+import { CommRoster } from './comms';
+import { newClientId, newRequestId } from './format';
 import {
   COMM_TARGET,
   EXTENSION_VERSION,
   FrontendMessage,
+  IHello,
   IRunDetails,
   IRunFinished,
   IRunStarted,
@@ -27,11 +33,25 @@ import {
 } from './protocol';
 
 const REQUEST_TIMEOUT_MS = 30000;
+const NOT_LOADED = 'nbtrack is not loaded in this kernel (run %load_ext nbtrack)';
 
 interface IPending {
+  comm: Kernel.IComm;
   resolve: (reply: ReplyMessage) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Keep a comm on the kernel's main shell. JupyterLab >= 4.4 sends a comm's messages to a
+ * kernel subshell (when the kernel has subshells, as ipykernel 7 does) once that subshell
+ * exists; a subshell handles them at once, out of order with the queued execute_requests,
+ * which is the order the snapshots rely on.
+ */
+function pinToMainShell(comm: Kernel.IComm): void {
+  if ('commsOverSubshells' in comm) {
+    (comm as { commsOverSubshells?: unknown }).commsOverSubshells = 'disabled';
+  }
 }
 
 export class NbtrackChannel implements IDisposable {
@@ -52,13 +72,22 @@ export class NbtrackChannel implements IDisposable {
     return this._runFinished;
   }
 
-  /** Emitted when the kernel welcomed the channel (nbtrack is loaded there). */
+  /** Emitted when the channel becomes connected (the kernel welcomed it). */
   get connected(): ISignal<this, void> {
     return this._connected;
   }
 
+  /** A comm of this channel is open and welcomed by the kernel (nbtrack is loaded there). */
   get isConnected(): boolean {
-    return this._comm !== null && this._welcomed;
+    return this._comms.newestWelcomed() !== null;
+  }
+
+  /**
+   * nbtrack is, or is about to be, loaded in this kernel: the kernel welcomed a comm, or a
+   * `%load_ext nbtrack` cell was scheduled, since the kernel started.
+   */
+  get expectsNbtrack(): boolean {
+    return this._expectsNbtrack || this.isConnected;
   }
 
   get path(): string {
@@ -69,39 +98,42 @@ export class NbtrackChannel implements IDisposable {
     return this._isDisposed;
   }
 
-  /** Open the comm if there is none (no-op without a kernel). Never throws. */
+  /** The newest open comm, or a new one (null without a kernel). Never throws. */
   ensureOpen(): Kernel.IComm | null {
-    if (this._isDisposed) {
-      return null;
-    }
-    if (this._comm && !this._comm.isDisposed) {
-      return this._comm;
-    }
-    const kernel = this._panel.sessionContext.session?.kernel;
-    if (!kernel) {
-      return null;
-    }
-    try {
-      const comm = kernel.createComm(COMM_TARGET);
-      this._comm = comm;
-      this._welcomed = false;
-      comm.onMsg = msg => this._onMsg(comm, msg);
-      comm.onClose = () => this._onClose(comm);
-      comm.open({ type: 'hello', version: EXTENSION_VERSION, path: this.path });
-      return comm;
-    } catch (error) {
-      console.warn('nbtrack: could not open the channel', error);
-      this._comm = null;
-      return null;
-    }
+    return this._comms.newest() ?? this._open();
+  }
+
+  /** Open a new comm even if one is open (after `%load_ext nbtrack` ran). Never throws. */
+  reconnect(): Kernel.IComm | null {
+    return this._open();
   }
 
   /**
-   * Push the live notebook for a scheduled `%%track` cell. Called synchronously from
+   * Open a comm once per kernel session when none is open: for a kernel that loads nbtrack
+   * by configuration rather than `%load_ext` (a kernel without it refuses the comm).
+   */
+  probe(): void {
+    if (!this._probed && this._comms.newest() === null) {
+      this._probed = true;
+      this._open();
+    }
+  }
+
+  /** A `%load_ext nbtrack` cell was scheduled: later cells may expect the comm target. */
+  loadScheduled(): void {
+    this._expectsNbtrack = true;
+  }
+
+  /**
+   * Push the live notebook for a scheduled cell on a new comm. Called synchronously from
    * `NotebookActions.executionScheduled`, i.e. before the cell's execute_request is sent.
    */
-  cellScheduled(cellId: string, notebook: Record<string, unknown>): void {
-    this._send({ type: 'cell_scheduled', cell_id: cellId, path: this.path, notebook });
+  cellScheduled(cellId: string, notebook: Record<string, unknown>): boolean {
+    const comm = this._open();
+    return (
+      comm !== null &&
+      this._sendOn(comm, { type: 'cell_scheduled', cell_id: cellId, path: this.path, notebook })
+    );
   }
 
   async listRuns(): Promise<IRunSummary[]> {
@@ -129,9 +161,9 @@ export class NbtrackChannel implements IDisposable {
     ctx.kernelChanged.disconnect(this._onKernelChanged, this);
     ctx.statusChanged.disconnect(this._onStatusChanged, this);
     this._panel.context.pathChanged.disconnect(this._onPathChanged, this);
-    const comm = this._comm;
-    this._forget('the notebook was closed');
-    if (comm && !comm.isDisposed) {
+    const comms = this._comms.live();
+    this._reset('the notebook was closed');
+    for (const comm of comms) {
       try {
         comm.close();
       } catch {
@@ -143,11 +175,30 @@ export class NbtrackChannel implements IDisposable {
 
   // ---------------------------------------------------------------- internals
 
-  private _send(message: FrontendMessage): boolean {
-    const comm = this.ensureOpen();
-    if (!comm) {
-      return false;
+  private _hello(): IHello {
+    return { type: 'hello', version: EXTENSION_VERSION, path: this.path, client: this._client };
+  }
+
+  private _open(): Kernel.IComm | null {
+    const kernel = this._panel.sessionContext.session?.kernel;
+    if (this._isDisposed || !kernel) {
+      return null;
     }
+    try {
+      const comm = kernel.createComm(COMM_TARGET);
+      pinToMainShell(comm);
+      this._comms.add(comm);
+      comm.onMsg = msg => this._onMsg(comm, msg);
+      comm.onClose = () => this._onClose(comm);
+      comm.open(this._hello() as any);
+      return comm;
+    } catch (error) {
+      console.warn('nbtrack: could not open the channel', error);
+      return null;
+    }
+  }
+
+  private _sendOn(comm: Kernel.IComm, message: FrontendMessage): boolean {
     try {
       comm.send(message as any);
       return true;
@@ -162,13 +213,18 @@ export class NbtrackChannel implements IDisposable {
   ): Promise<ReplyMessage> {
     const request_id = newRequestId(++this._counter, Date.now());
     return new Promise<ReplyMessage>((resolve, reject) => {
+      const comm = this.ensureOpen();
+      if (comm === null) {
+        reject(new Error('no kernel'));
+        return;
+      }
       const timer = setTimeout(() => {
         this._pending.delete(request_id);
         reject(new Error('the kernel did not answer (busy, or nbtrack not loaded)'));
       }, REQUEST_TIMEOUT_MS);
-      this._pending.set(request_id, { resolve, reject, timer });
-      if (!this._send({ ...message, request_id } as FrontendMessage)) {
-        this._settle(request_id, new Error('no kernel'));
+      this._pending.set(request_id, { comm, resolve, reject, timer });
+      if (!this._sendOn(comm, { ...message, request_id } as FrontendMessage)) {
+        this._settle(request_id, new Error('the message could not be sent'));
       }
     }).then(reply => {
       if (reply.type === 'error') {
@@ -179,14 +235,11 @@ export class NbtrackChannel implements IDisposable {
   }
 
   private _settle(requestId: string | null, result: ReplyMessage | Error): void {
-    if (requestId === null) {
-      return;
-    }
-    const pending = this._pending.get(requestId);
+    const pending = requestId === null ? undefined : this._pending.get(requestId);
     if (!pending) {
       return;
     }
-    this._pending.delete(requestId);
+    this._pending.delete(requestId as string);
     clearTimeout(pending.timer);
     if (result instanceof Error) {
       pending.reject(result);
@@ -196,9 +249,6 @@ export class NbtrackChannel implements IDisposable {
   }
 
   private _onMsg(comm: Kernel.IComm, msg: KernelMessage.ICommMsgMsg): void {
-    if (comm !== this._comm) {
-      return;
-    }
     let message: NbtrackMessage | null;
     try {
       message = parseKernelMessage(msg.content.data);
@@ -211,14 +261,17 @@ export class NbtrackChannel implements IDisposable {
     try {
       switch (message.type) {
         case 'welcome':
-          this._welcomed = true;
-          this._connected.emit();
+          this._onWelcome(comm, message.version);
           break;
         case 'run_started':
-          this._runStarted.emit(message);
+          if (comm === this._comms.newestWelcomed()) {
+            this._runStarted.emit(message);
+          }
           break;
         case 'run_finished':
-          this._runFinished.emit(message);
+          if (comm === this._comms.newestWelcomed()) {
+            this._runFinished.emit(message);
+          }
           break;
         case 'runs':
         case 'run':
@@ -231,40 +284,66 @@ export class NbtrackChannel implements IDisposable {
     }
   }
 
-  private _onClose(comm: Kernel.IComm): void {
-    if (comm === this._comm) {
-      this._forget('nbtrack is not loaded in this kernel (run %load_ext nbtrack)');
+  private _onWelcome(comm: Kernel.IComm, protocol: number): void {
+    const { close, connected } = this._comms.welcome(comm, protocol);
+    for (const old of close) {
+      this._failRequestsOn(old, 'superseded');
+      try {
+        old.close();
+      } catch {
+        // already closed
+      }
+    }
+    if (connected) {
+      this._connected.emit();
     }
   }
 
-  /** Drop the comm and fail the requests waiting on it. */
-  private _forget(reason: string): void {
-    this._comm = null;
-    this._welcomed = false;
+  private _onClose(comm: Kernel.IComm): void {
+    const welcomed = this._comms.remove(comm);
+    this._failRequestsOn(comm, welcomed ? 'the kernel closed the channel' : NOT_LOADED);
+  }
+
+  private _failRequestsOn(comm: Kernel.IComm, reason: string): void {
+    for (const [id, pending] of Array.from(this._pending)) {
+      if (pending.comm === comm) {
+        this._settle(id, new Error(reason));
+      }
+    }
+  }
+
+  /** Drop every comm and fail every request (kernel restarted, changed, or panel closed). */
+  private _reset(reason: string): void {
+    this._comms.clear();
+    this._expectsNbtrack = false;
+    this._probed = false;
     for (const id of Array.from(this._pending.keys())) {
       this._settle(id, new Error(reason));
     }
   }
 
   private _onKernelChanged(): void {
-    this._forget('the kernel changed');
+    this._reset('the kernel changed');
   }
 
   private _onStatusChanged(_: ISessionContext, status: Kernel.Status): void {
     if (status === 'restarting' || status === 'dead' || status === 'autorestarting') {
-      this._forget('the kernel restarted');
+      this._reset('the kernel restarted');
     }
   }
 
   private _onPathChanged(): void {
-    if (this._comm && this._welcomed) {
-      this._send({ type: 'hello', version: EXTENSION_VERSION, path: this.path });
+    const newest = this._comms.newestWelcomed();
+    if (newest !== null) {
+      this._sendOn(newest, this._hello());
     }
   }
 
   private _panel: NotebookPanel;
-  private _comm: Kernel.IComm | null = null;
-  private _welcomed = false;
+  private _client = newClientId();
+  private _comms = new CommRoster<Kernel.IComm>();
+  private _expectsNbtrack = false;
+  private _probed = false;
   private _counter = 0;
   private _isDisposed = false;
   private _pending = new Map<string, IPending>();

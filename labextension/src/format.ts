@@ -27,6 +27,28 @@ export function mentionsNbtrack(source: string): boolean {
   return /\bnbtrack\b/.test(source);
 }
 
+const LOAD_LINE = /^\s*%(re)?load_ext\s+nbtrack\s*(#.*)?$/;
+
+/** True when a cell (re)loads the extension: `%load_ext nbtrack` / `%reload_ext nbtrack`. */
+export function loadsNbtrack(source: string): boolean {
+  return source.split('\n').some(line => LOAD_LINE.test(line));
+}
+
+/**
+ * True when a cell, scheduled to run, gets its own channel and the live notebook before its
+ * execute_request: `%%track` cells and cells that use nbtrack (a `nbtrack.track()` run
+ * records the same snapshot). Not a cell that only loads the extension: the kernel has no
+ * `nbtrack` comm target before that cell ran, so the channel opens after it instead.
+ */
+export function pushesSnapshot(source: string): boolean {
+  if (isTrackSource(source)) {
+    return true;
+  }
+  return source
+    .split('\n')
+    .some(line => mentionsNbtrack(line) && !LOAD_LINE.test(line));
+}
+
 export function shortRunId(runId: string, length = 8): string {
   return runId.slice(0, length);
 }
@@ -101,23 +123,47 @@ export function statusClass(status: string | null | undefined): string {
   return `nbtrack-status-${KNOWN_STATUSES.includes(s) ? s.toLowerCase() : 'unknown'}`;
 }
 
-/** The badge's text: `nbtrack a1b2c3d4 · FINISHED · acc=0.93`. */
-export function badgeLabel(meta: ICellRunMetadata): string {
+/**
+ * Whether a badge shows the cell's latest execution: `current`; `pending` while the cell is
+ * queued or running and has not reported its new run yet; `outdated` when its last
+ * execution ended without reporting one (nbtrack not loaded, the cell failed before
+ * tracking, or it no longer starts with `%%track`): the badge then shows the previous run.
+ */
+export type BadgeState = 'current' | 'pending' | 'outdated';
+
+const STATE_NOTES: Record<BadgeState, string> = {
+  current: '',
+  pending: 'waiting for the new run',
+  outdated: 'previous run'
+};
+
+/** The badge's text: `nbtrack a1b2c3d4 · FINISHED · acc=0.93` (+ ` · previous run`). */
+export function badgeLabel(meta: ICellRunMetadata, state: BadgeState = 'current'): string {
   const parts = [`nbtrack ${shortRunId(meta.run_id)}`, meta.status];
   const headline = formatHeadline(meta.headline);
   if (headline) {
     parts.push(headline);
   }
+  if (STATE_NOTES[state]) {
+    parts.push(STATE_NOTES[state]);
+  }
   return parts.join(' · ');
 }
 
-export function badgeTitle(meta: ICellRunMetadata): string {
+export function badgeTitle(meta: ICellRunMetadata, state: BadgeState = 'current'): string {
   const lines = [`Run ${meta.run_id}`, `Status: ${meta.status}`];
   if (meta.experiment) {
     lines.push(`Experiment: ${meta.experiment}`);
   }
   if (meta.duration !== null) {
     lines.push(`Duration: ${formatDuration(meta.duration)}`);
+  }
+  if (state === 'pending') {
+    lines.push('The cell runs again; this is its previous run until the new one starts.');
+  } else if (state === 'outdated') {
+    lines.push(
+      'The cell ran again without recording a run (is nbtrack loaded?); this is its previous run.'
+    );
   }
   lines.push('Click for details');
   return lines.join('\n');
@@ -170,6 +216,12 @@ export function parseCellMetadata(value: unknown): ICellRunMetadata | null {
 /** A fresh request id. */
 export function newRequestId(counter: number, nowMs: number): string {
   return `nbtrack-${nowMs.toString(36)}-${counter}`;
+}
+
+/** An id for one notebook panel's channel (`hello.client`), unique in practice. */
+export function newClientId(random: () => number = Math.random): string {
+  const part = () => Math.floor(random() * 2 ** 32).toString(36).padStart(7, '0');
+  return `client-${part()}${part()}`;
 }
 
 /**

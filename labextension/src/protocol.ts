@@ -4,7 +4,11 @@
  */
 
 export const COMM_TARGET = 'nbtrack';
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: `hello` carries a `client` id and the kernel closes that client's older comms; a
+ * snapshot counts only for the execution that follows it. 1: the first release.
+ */
+export const PROTOCOL_VERSION = 2;
 /** The extension's version (sent in `hello`); kept equal to package.json's by a test. */
 export const EXTENSION_VERSION = '0.1.0';
 
@@ -20,6 +24,8 @@ export interface IHello {
   type: 'hello';
   version: string;
   path: string;
+  /** One id per notebook panel: the kernel keeps only the newest comm of each client. */
+  client?: string;
 }
 
 export interface ICellScheduled {

@@ -1,6 +1,6 @@
 /**
- * The run details dialog (badge click, Runs panel click), filled from a `get_run` request.
- * Every run string is set with textContent.
+ * The run details dialog (badge click, Runs panel click), filled from a `get_run` request
+ * and rendered in a shadow root (see styles.ts). Every run string is set with textContent.
  */
 
 import { Dialog, showDialog } from '@jupyterlab/apputils';
@@ -8,6 +8,7 @@ import { Widget } from '@lumino/widgets';
 import { NbtrackChannel } from './channel';
 import { formatDuration, formatMetricValue, statusClass } from './format';
 import { IRunDetails } from './protocol';
+import { shadowContainer } from './styles';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -97,13 +98,14 @@ export function renderRunDetails(node: HTMLElement, run: IRunDetails): void {
 /** Open a dialog showing one run; errors are shown in the dialog, never thrown. */
 export function showRunDetails(channel: NbtrackChannel, runId: string): void {
   const body = new Widget();
-  body.addClass('nbtrack-details');
-  body.node.appendChild(el('p', `Loading run ${runId}…`, 'nbtrack-muted'));
+  body.addClass('nbtrack-details-host');
+  const content = shadowContainer(body.node, 'nbtrack-details');
+  content.appendChild(el('p', `Loading run ${runId}…`, 'nbtrack-muted'));
   channel
     .getRun(runId)
-    .then(run => renderRunDetails(body.node, run))
+    .then(run => renderRunDetails(content, run))
     .catch((error: Error) => {
-      body.node.replaceChildren(el('p', `Could not load run ${runId}: ${error.message}`, 'nbtrack-error'));
+      content.replaceChildren(el('p', `Could not load run ${runId}: ${error.message}`, 'nbtrack-error'));
     });
   void showDialog({
     title: `nbtrack run ${runId.slice(0, 8)}`,

@@ -1,6 +1,7 @@
 /**
  * The left-sidebar "Runs" panel: the current notebook's runs, newest first, read through
- * the kernel channel (`list_runs`) and refreshed on `run_finished`.
+ * the kernel channel (`list_runs`) and refreshed on `run_finished`. Rendered in a shadow
+ * root (see styles.ts); one request at a time, a refresh asked for meanwhile follows it.
  */
 
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -18,6 +19,7 @@ import {
 } from './format';
 import { IRunSummary } from './protocol';
 import { showRunDetails } from './runDetails';
+import { shadowContainer } from './styles';
 import { TrackingRegistry } from './tracking';
 
 export const RUNS_PANEL_ID = 'nbtrack-runs-panel';
@@ -60,12 +62,13 @@ export class RunsPanel extends Widget {
     this._tracker = tracker;
     this._registry = registry;
 
+    const root = shadowContainer(this.node, 'nbtrack-runs');
     const header = document.createElement('div');
     header.className = 'nbtrack-runs-header';
     const title = document.createElement('h2');
     title.textContent = 'Runs';
     this._refreshButton.type = 'button';
-    this._refreshButton.className = 'nbtrack-runs-refresh jp-Button jp-mod-minimal';
+    this._refreshButton.className = 'nbtrack-runs-refresh';
     this._refreshButton.title = 'Refresh';
     refreshIcon.element({ container: this._refreshButton, tag: 'span' });
     this._refreshButton.addEventListener('click', this._onRefreshClick);
@@ -75,7 +78,7 @@ export class RunsPanel extends Widget {
     this._list.className = 'nbtrack-runs-list';
     this._list.addEventListener('click', this._onListClick);
     this._list.addEventListener('keydown', this._onListKey);
-    this.node.append(header, this._subtitle, this._message, this._list);
+    root.append(header, this._subtitle, this._message, this._list);
 
     tracker.currentChanged.connect(this._onCurrentChanged, this);
     registry.added.connect(this._onTrackingAdded, this);
@@ -96,8 +99,16 @@ export class RunsPanel extends Widget {
       this._show([], 'Open a notebook to see its runs.');
       return;
     }
+    if (this._inFlight === channel) {
+      this._again = true; // e.g. every run_finished of a Run All: one more request, after this
+      return;
+    }
     const ticket = ++this._ticket;
-    this._message.textContent = 'Loading…';
+    this._inFlight = channel;
+    this._again = false;
+    if (!this._list.childElementCount) {
+      this._message.textContent = 'Loading…';
+    }
     channel
       .listRuns()
       .then(runs => {
@@ -108,6 +119,14 @@ export class RunsPanel extends Widget {
       .catch((error: Error) => {
         if (ticket === this._ticket) {
           this._show([], error.message);
+        }
+      })
+      .then(() => {
+        if (this._inFlight === channel) {
+          this._inFlight = null;
+          if (this._again && !this.isDisposed) {
+            this.refresh();
+          }
         }
       });
   }
@@ -145,6 +164,7 @@ export class RunsPanel extends Widget {
     }
     this._panel = panel;
     this._channel = this._registry.get(panel)?.channel ?? null;
+    this._list.replaceChildren();
     if (this._channel) {
       this._channel.runFinished.connect(this._onChannelEvent, this);
       this._channel.connected.connect(this._onChannelEvent, this);
@@ -195,6 +215,8 @@ export class RunsPanel extends Widget {
   private _channel: NbtrackChannel | null = null;
   private _stale = true;
   private _ticket = 0;
+  private _inFlight: NbtrackChannel | null = null;
+  private _again = false;
   private _refreshButton = document.createElement('button');
   private _subtitle = document.createElement('div');
   private _message = document.createElement('div');

@@ -13,10 +13,12 @@ import {
   ICellRunMetadata,
   METADATA_KEY,
   isTrackSource,
+  loadsNbtrack,
   mentionsNbtrack,
   metadataFromFinished,
   metadataFromStarted,
-  notebookForKernel
+  notebookForKernel,
+  pushesSnapshot
 } from './format';
 import { IRunFinished, IRunStarted } from './protocol';
 import { showRunDetails } from './runDetails';
@@ -38,25 +40,42 @@ export class NotebookTracking implements IDisposable {
     return this._isDisposed;
   }
 
-  /** A cell was scheduled: push the live notebook if it is a `%%track` cell. */
+  /**
+   * A cell was scheduled (its execute_request follows synchronously). A `%%track` cell, or a
+   * cell using nbtrack in a kernel where it is (about to be) loaded, pushes the live notebook
+   * on a new comm; a tracked cell's badge waits for its new run.
+   */
   onScheduled(cell: Cell): void {
-    if (!isTrackSource(cell.model.sharedModel.getSource())) {
+    const source = cell.model.sharedModel.getSource();
+    const cellId = cell.model.id;
+    if (loadsNbtrack(source)) {
+      this.channel.loadScheduled(); // the comm target exists only after this cell: no push
       return;
     }
+    const tracked = isTrackSource(source);
     const model = this.panel.content.model;
-    if (!model) {
-      return;
+    if (model && (tracked || (this.channel.expectsNbtrack && pushesSnapshot(source)))) {
+      this.channel.cellScheduled(cellId, notebookForKernel(model.toJSON() as Record<string, unknown>));
     }
-    this.channel.cellScheduled(
-      cell.model.id,
-      notebookForKernel(model.toJSON() as Record<string, unknown>)
-    );
+    if (tracked) {
+      this._awaitingRun.add(cellId);
+      this.badges.setState(cell, 'pending');
+    }
   }
 
-  /** A cell finished: after `%load_ext nbtrack` (or any nbtrack use) try to connect. */
+  /**
+   * A cell finished. After `%load_ext nbtrack` connect (the Runs panel follows); a tracked
+   * cell that reported no new run keeps its previous run's badge, marked as such.
+   */
   onExecuted(cell: Cell): void {
-    if (!this.channel.isConnected && mentionsNbtrack(cell.model.sharedModel.getSource())) {
-      this.channel.ensureOpen();
+    const source = cell.model.sharedModel.getSource();
+    if (loadsNbtrack(source)) {
+      this.channel.reconnect();
+    } else if (mentionsNbtrack(source) && !this.channel.isConnected) {
+      this.channel.probe(); // nbtrack may be loaded by configuration: ask once per kernel
+    }
+    if (this._awaitingRun.delete(cell.model.id)) {
+      this.badges.setState(cell, 'outdated');
     }
   }
 
@@ -72,6 +91,7 @@ export class NotebookTracking implements IDisposable {
   }
 
   private _onRunStarted(_: NbtrackChannel, msg: IRunStarted): void {
+    this._awaitingRun.delete(msg.cell_id);
     this._setCellRun(msg.cell_id, metadataFromStarted(msg));
   }
 
@@ -86,9 +106,10 @@ export class NotebookTracking implements IDisposable {
       return;
     }
     cell.model.setMetadata(METADATA_KEY, { ...meta } as any);
-    this.badges.render(cell);
+    this.badges.setState(cell, 'current');
   }
 
+  private _awaitingRun = new Set<string>(); // tracked cells scheduled, no run_started yet
   private _isDisposed = false;
 }
 

@@ -186,17 +186,168 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
     assert run_id[:8] in wait_for_badge(page, 1, "FINISHED").text_content()
 
 
-def test_notebook7_live_snapshot_and_badge(browser_page, lab_server):
-    """The same extension in Notebook 7 (served by the same server when `notebook` is installed)."""
+
+# --------------------------------------------------------------------------- Run All
+
+# A notebook as a user writes it: load the extension, a data cell, tracked cells, the
+# status line, and an output that injects global CSS (as the dashboard's table did) that
+# would turn nbtrack's labels white on white if they were styled by plain global classes.
+HOSTILE_CSS = (
+    ".nbtrack-status { color: white; border-radius: 8px; }"  # the dashboard's own rule
+    " .nbtrack-status, .nbtrack-badge, .nbtrack-run, .nbtrack-details td, .nbtrack-runs-panel"
+    " { color: white !important; background: white !important; }"
+    " span, button, td, li { color: white !important; }"
+)
+RUN_ALL_CELLS = [
+    "import time\ntime.sleep(3)  # a slow first cell, as heavy imports are",
+    "%load_ext nbtrack",
+    "data = list(range(10))",
+    "%%track experiment=runall\nlr = 0.1\nacc = 0.5 + lr",
+    "%%track experiment=runall\n\nimport nbtrack\nnbtrack.log_metric('acc', 0.75)\n",
+    "%nbtrack",
+    "from IPython.display import HTML\nHTML('<style>" + HOSTILE_CSS + "</style>')",
+]
+TRACKED = [3, 4]
+STATUS_CELL = 5
+RUN_ALL_EDIT = "%%track experiment=runall\nlr = 0.2  # unsaved edit 77\nacc = 0.5 + lr"
+
+# The text and background colour an element is painted with (the first opaque background
+# up the tree, across shadow roots), as "rgb(...)" strings.
+PAINTED_COLOURS_JS = """el => {
+  const colour = getComputedStyle(el).color;
+  let node = el, background = 'rgb(255, 255, 255)';
+  while (node && node.nodeType === 1) {
+    const bg = getComputedStyle(node).backgroundColor;
+    if (bg && bg !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(bg)) { background = bg; break; }
+    node = node.parentElement || (node.getRootNode() && node.getRootNode().host) || null;
+  }
+  return [colour, background];
+}"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [float(v) / 255 for v in re.findall(r"[\d.]+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(locator) -> float:
+    """WCAG contrast ratio between an element's text and the background it is painted on."""
+    colour, background = locator.evaluate(PAINTED_COLOURS_JS)
+    light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def click_menu(page, menu: str, item: str) -> None:
+    """Open a main-menu menu and click one item (same menus in JupyterLab and Notebook 7)."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
+
+
+def restart_and_run_all(page) -> None:
+    click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+
+
+def wait_for_new_badges(page, cells: list[int], old_ids: set[str]) -> list[str]:
+    """Wait until each cell's badge shows a FINISHED run that is not one of ``old_ids``."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    ids: list[str | None] = []
+    while time.monotonic() < deadline:
+        ids = []
+        for index in cells:
+            b = badge(page, index)
+            run_id = b.get_attribute("data-run-id") if b.count() else None
+            done = run_id and run_id not in old_ids and "FINISHED" in (b.text_content() or "")
+            ids.append(run_id if done else None)
+        if all(ids):
+            return ids
+        time.sleep(0.2)
+    raise AssertionError(f"badges did not show new finished runs: {ids} (old {old_ids})")
+
+
+def wait_for_output(page, index: int, text: str) -> str:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        out = cell_output_text(page, index)
+        if text in out:
+            return out
+        time.sleep(0.2)
+    raise AssertionError(f"cell {index} output lacks {text!r}: {cell_output_text(page, index)!r}")
+
+
+def assert_live_runs(store_uri: str, path, run_ids: list[str], cell_ids: list[str]) -> None:
+    """Each run recorded the live notebook (the unsaved edit included) for its own cell."""
+    import nbtrack
+
+    nbtrack.set_store(store_uri)
+    assert "unsaved edit 77" not in path.read_text(), "the edit must not be saved"
+    for run_id, cell_id in zip(run_ids, cell_ids):
+        record = nbtrack.get_run(run_id)
+        document = record.document("notebook")
+        assert document["source"] == "live", (run_id, document)
+        assert record.tags.get("nbtrack.cell") == cell_id
+        assert "unsaved edit 77" in record.artifact("notebook.py").read_text(), run_id
+
+
+def run_all_then_restart_run_all(page, lab_server, name: str, open_runs_panel) -> list[str]:
+    """Run All on a kernel without nbtrack, then Restart Kernel and Run All; after each, every
+    tracked cell has a badge with its new run, whose snapshot is the live notebook. Returns
+    the run ids of the second pass.
+
+    The race of issue 8, made deterministic: the Runs panel asks the kernel for runs while the
+    kernel is busy in the slow first cell, so its comm is opened before `%load_ext nbtrack`
+    runs and is refused only after "Run All" has scheduled every cell."""
+    path = lab_server.root / name
+    cell_ids = [nbformat.read(str(path), as_version=4).cells[i].id for i in TRACKED]
+    set_cell_source(page, TRACKED[0], RUN_ALL_EDIT)
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")  # the kernel is busy for 3 s
+    open_runs_panel()
+    click_menu(page, "Run", "Run All Cells")
+    first = wait_for_new_badges(page, TRACKED, set())
+    assert "JupyterLab extension: connected" in wait_for_output(page, STATUS_CELL, "extension")
+    assert_live_runs(lab_server.store_uri, path, first, cell_ids)
+    assert "acc=0.75" in badge(page, TRACKED[1]).text_content()
+
+    restart_and_run_all(page)
+    second = wait_for_new_badges(page, TRACKED, set(first))
+    assert "JupyterLab extension: connected" in wait_for_output(page, STATUS_CELL, "extension")
+    assert_live_runs(lab_server.store_uri, path, second, cell_ids)
+    return second
+
+
+def test_run_all_and_restart_run_all_in_lab(browser_page, lab_server):
+    """Run All (the Runs panel's early comm refused) and Restart-and-Run-All; the labels stay
+    readable under the global CSS an output injected."""
+    page = browser_page
+    name = "lab_run_all.ipynb"
+    open_notebook(page, lab_server, name, RUN_ALL_CELLS)
+    run_ids = run_all_then_restart_run_all(page, lab_server, name, lambda: page.locator(
+        '.jp-SideBar.jp-mod-left [data-id="nbtrack-runs-panel"]').click())
+
+    items = page.locator("#nbtrack-runs-panel .nbtrack-run")
+    page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_ids[0]}"]').wait_for(
+        timeout=TIMEOUT_MS)
+    assert items.count() == 4
+    status = items.first.locator(".nbtrack-status")
+    assert contrast(status) >= 4.5, status.evaluate(PAINTED_COLOURS_JS)
+    assert contrast(badge(page, TRACKED[0])) >= 4.5
+    badge(page, TRACKED[0]).click()
+    dialog_status = page.locator(".jp-Dialog .nbtrack-details .nbtrack-status")
+    dialog_status.wait_for(timeout=TIMEOUT_MS)
+    assert contrast(dialog_status) >= 4.5, dialog_status.evaluate(PAINTED_COLOURS_JS)
+    save_screenshot(page, "labextension-run-all-hostile-css")
+
+
+def test_notebook7_run_all_and_restart_run_all(browser_page, lab_server):
+    """The same in Notebook 7 (served by the same server when `notebook` is installed)."""
     import urllib.error
     import urllib.request
 
     pytest.importorskip("notebook", reason="Notebook 7 is not installed (pip install 'notebook>=7')")
-    import nbtrack
-
-    name = "nb7_track.ipynb"
-    path = lab_server.root / name
-    write_notebook(lab_server.root, name, ["%load_ext nbtrack", SAVED_TRACK_CELL])
+    name = "nb7_run_all.ipynb"
+    write_notebook(lab_server.root, name, RUN_ALL_CELLS)
     try:
         urllib.request.urlopen(f"{lab_server.url}/notebooks/{name}", timeout=10)
     except urllib.error.HTTPError as exc:
@@ -204,21 +355,10 @@ def test_notebook7_live_snapshot_and_badge(browser_page, lab_server):
 
     page = browser_page
     page.goto(f"{lab_server.url}/notebooks/{name}")
-    cell(page, 1).wait_for(timeout=TIMEOUT_MS)
+    cell(page, TRACKED[-1]).wait_for(timeout=TIMEOUT_MS)
     wait_for_kernel_idle(lab_server, name)
-    run_cell(page, 0)
-    set_cell_source(page, 1, UNSAVED_TRACK_CELL)
-    run_cell(page, 1)
-    b = wait_for_badge(page, 1, "FINISHED")
-    run_id = b.get_attribute("data-run-id")
-    assert "acc=0.875" in b.text_content()
-    assert "unsaved edit 42" not in path.read_text()
-    nbtrack.set_store(lab_server.store_uri)
-    record = nbtrack.get_run(run_id)
-    assert record.document("notebook")["source"] == "live"
-    assert "unsaved edit 42" in record.artifact("notebook.py").read_text()
-
-    run_palette_command(page, "nbtrack: Show runs")
-    page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_id}"]').wait_for(
+    run_ids = run_all_then_restart_run_all(
+        page, lab_server, name, lambda: run_palette_command(page, "nbtrack: Show runs"))
+    page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_ids[0]}"]').wait_for(
         timeout=TIMEOUT_MS)
-    save_screenshot(page, "notebook7-badge-runs-panel")
+    save_screenshot(page, "notebook7-run-all-badges-runs-panel")

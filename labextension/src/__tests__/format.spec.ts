@@ -5,10 +5,14 @@ import {
   formatMetricValue,
   formatRelativeTime,
   isTrackSource,
+  loadsNbtrack,
   mentionsNbtrack,
+  newClientId,
   notebookForKernel,
+  pushesSnapshot,
   metadataFromFinished,
   metadataFromStarted,
+  badgeTitle,
   parseCellMetadata,
   shortRunId,
   sortNewestFirst,
@@ -36,6 +40,42 @@ describe('mentionsNbtrack', () => {
     expect(mentionsNbtrack('%load_ext nbtrack')).toBe(true);
     expect(mentionsNbtrack('import nbtrack as nt')).toBe(true);
     expect(mentionsNbtrack('import nbtrackers')).toBe(false);
+  });
+});
+
+describe('loadsNbtrack', () => {
+  it('spots the cells that (re)load the extension', () => {
+    expect(loadsNbtrack('%load_ext nbtrack')).toBe(true);
+    expect(loadsNbtrack('import os\n  %reload_ext nbtrack  # again\nx = 1')).toBe(true);
+    expect(loadsNbtrack('%load_ext autoreload\nimport nbtrack')).toBe(false);
+    expect(loadsNbtrack('# %load_ext nbtrack')).toBe(false);
+    expect(loadsNbtrack('%load_ext nbtrackers')).toBe(false);
+  });
+});
+
+describe('pushesSnapshot', () => {
+  it('pushes for %%track cells and cells using nbtrack', () => {
+    expect(pushesSnapshot('%%track\nx = 1')).toBe(true);
+    expect(pushesSnapshot('with nbtrack.track(name="a"):\n    fit()')).toBe(true);
+    expect(pushesSnapshot('%nbtrack')).toBe(true);
+    expect(pushesSnapshot('%load_ext nbtrack\nimport nbtrack')).toBe(true);
+  });
+  it('does not push for cells that only load it, or do not use it', () => {
+    expect(pushesSnapshot('%load_ext nbtrack')).toBe(false);
+    expect(pushesSnapshot('%load_ext nbtrack\n%load_ext autoreload')).toBe(false);
+    expect(pushesSnapshot('x = 1')).toBe(false);
+    expect(pushesSnapshot('')).toBe(false);
+  });
+});
+
+describe('newClientId', () => {
+  it('differs between panels', () => {
+    const ids = new Set(Array.from({ length: 50 }, () => newClientId()));
+    expect(ids.size).toBe(50);
+  });
+  it('is built from the random source', () => {
+    expect(newClientId(() => 0)).toBe('client-00000000000000');
+    expect(newClientId(() => 0.5)).toMatch(/^client-[0-9a-z]{14}$/);
   });
 });
 
@@ -86,6 +126,17 @@ describe('badges', () => {
     expect(badgeLabel({ ...meta, headline: null })).toBe('nbtrack 01234567 · FINISHED');
     expect(formatHeadline(null)).toBe('');
     expect(shortRunId('abc')).toBe('abc');
+  });
+  it('says when a badge shows the previous run', () => {
+    expect(badgeLabel(meta, 'current')).toBe(badgeLabel(meta));
+    expect(badgeLabel(meta, 'pending')).toBe(
+      'nbtrack 01234567 · FINISHED · acc=0.93 · waiting for the new run'
+    );
+    expect(badgeLabel(meta, 'outdated')).toBe(
+      'nbtrack 01234567 · FINISHED · acc=0.93 · previous run'
+    );
+    expect(badgeTitle(meta, 'outdated')).toContain('without recording a run');
+    expect(badgeTitle(meta)).not.toContain('previous run');
   });
   it('maps statuses to classes', () => {
     expect(statusClass('FINISHED')).toBe('nbtrack-status-finished');
