@@ -24,6 +24,7 @@ tests are skipped, except with ``CI=true`` where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -120,8 +121,10 @@ def _wait_for_server(server: LabServer, timeout: float) -> None:
     raise RuntimeError(f"jupyter lab did not answer within {timeout:.0f}s:\n{server.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def lab_server():
+@contextlib.contextmanager
+def start_lab_server():
+    """A ``jupyter lab`` server as the ``lab_server`` fixture gives it (also used by
+    benchmarks/bench_labextension.py); stopped and its directory removed on exit."""
     base = Path(tempfile.mkdtemp(prefix="nbtrack-lab-"))
     root = base / "root"
     dirs = {name: base / name for name in
@@ -188,6 +191,12 @@ def lab_server():
             print(f"lab server dir kept: {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    with start_lab_server() as server:
+        yield server
 
 
 # --------------------------------------------------------------------------- browser
