@@ -17,9 +17,20 @@ export interface ICellRunMetadata {
   headline: IHeadline | null;
 }
 
-/** True when a cell's source is a `%%track` cell (the magic must open the cell). */
+/**
+ * True when a cell's source is a `%%track` cell: `%%track` opens the cell, or is one of the
+ * cell magics that open it (`%%time` above `%%track`), as the kernel side decides.
+ */
 export function isTrackSource(source: string): boolean {
-  return /^\s*%%track(\s|$)/.test(source);
+  for (const line of source.replace(/^\s+/, '').split('\n')) {
+    if (!line.startsWith('%%')) {
+      return false;
+    }
+    if (/^%%track(\s|$)/.test(line)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** True when a cell's source loads or uses nbtrack (worth (re)connecting the channel). */

@@ -327,8 +327,8 @@ def test_run_all_and_restart_run_all_in_lab(browser_page, lab_server):
         '.jp-SideBar.jp-mod-left [data-id="nbtrack-runs-panel"]').click())
 
     items = page.locator("#nbtrack-runs-panel .nbtrack-run")
-    page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_ids[0]}"]').wait_for(
-        timeout=TIMEOUT_MS)
+    page.locator(f'#nbtrack-runs-panel .nbtrack-run[data-run-id="{run_ids[-1]}"]').wait_for(
+        timeout=TIMEOUT_MS)  # the last run: the panel's list after it has all four
     assert items.count() == 4
     status = items.first.locator(".nbtrack-status")
     assert contrast(status) >= 4.5, status.evaluate(PAINTED_COLOURS_JS)

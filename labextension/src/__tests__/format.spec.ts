@@ -25,12 +25,16 @@ describe('isTrackSource', () => {
     expect(isTrackSource('%%track\nx = 1')).toBe(true);
     expect(isTrackSource('\n  %%track name=a\n')).toBe(true);
     expect(isTrackSource('%%track')).toBe(true);
+    expect(isTrackSource('%%time\n%%track experiment=lab\nx = 1')).toBe(true);
+    expect(isTrackSource('%%track\r\nx = 1')).toBe(true);
   });
   it('rejects other cells', () => {
     expect(isTrackSource('x = 1\n%%track')).toBe(false);
     expect(isTrackSource('%%tracker\n')).toBe(false);
     expect(isTrackSource('%track x')).toBe(false);
     expect(isTrackSource('# %%track')).toBe(false);
+    expect(isTrackSource('%%time\nx = 1\n%%track')).toBe(false);
+    expect(isTrackSource('%%timeit\n%%tracker')).toBe(false);
     expect(isTrackSource('')).toBe(false);
   });
 });
