@@ -338,6 +338,17 @@ def test_run_all_and_restart_run_all_in_lab(browser_page, lab_server):
     dialog_status.wait_for(timeout=TIMEOUT_MS)
     assert contrast(dialog_status) >= 4.5, dialog_status.evaluate(PAINTED_COLOURS_JS)
     save_screenshot(page, "labextension-run-all-hostile-css")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+
+    # A restart without Run All: the tracked cell run alone fails (%%track is not loaded);
+    # its badge keeps the last run, marked as the previous one rather than passed off as new.
+    click_menu(page, "Kernel", "Restart Kernel…")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    wait_for_idle(page)
+    run_cell(page, TRACKED[0])
+    assert "UsageError" in cell_output_text(page, TRACKED[0])
+    stale = wait_for_badge(page, TRACKED[0], "previous run")
+    assert stale.get_attribute("data-run-id") == run_ids[0]
 
 
 def test_notebook7_run_all_and_restart_run_all(browser_page, lab_server):

@@ -296,17 +296,18 @@ RUN_ALL_NOTEBOOK = [("c-load", "%load_ext nbtrack"),
                     ("c-status", "%nbtrack")]
 
 
-def run_all_as_the_extension_does(kernel: KernelDriver) -> dict[str, str]:
+def run_all_as_the_extension_does(kernel: KernelDriver, load: str) -> dict[str, str]:
     """Queue a whole "Run All" at once, as JupyterLab does, with the extension's messages: a
-    Runs-panel comm opened before nbtrack is loaded, and a new comm carrying the live notebook
-    right before each tracked cell's execute_request. Returns {cell_id: comm_id}."""
+    Runs-panel comm opened before the `load` cell ran, and a new comm carrying the live
+    notebook right before each tracked cell's execute_request. Returns {cell_id: comm_id}."""
+    cells = [("c-load", load)] + RUN_ALL_NOTEBOOK[1:]
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": "code", "id": cid, "metadata": {}, "outputs": [], "execution_count": None,
-         "source": src} for cid, src in RUN_ALL_NOTEBOOK]}
+         "source": src} for cid, src in cells]}
     hello = {"type": "hello", "version": "0.1.0", "path": "runall.ipynb", "client": "panel-1"}
     comms = {"early": kernel.open_comm(hello)}
     last = None
-    for cell_id, source in RUN_ALL_NOTEBOOK:
+    for cell_id, source in cells:
         if source.startswith("%%track") or cell_id == "c-status":
             comms[cell_id] = kernel.open_comm(hello)
             kernel.send({"type": "cell_scheduled", "cell_id": cell_id, "path": "runall.ipynb",
@@ -318,21 +319,23 @@ def run_all_as_the_extension_does(kernel: KernelDriver) -> dict[str, str]:
     return comms
 
 
-def test_run_all_on_a_new_kernel_and_after_a_restart_gives_live_snapshots(tmp_path):
+def test_run_all_on_a_new_kernel_after_a_reload_and_after_a_restart_gives_live_snapshots(tmp_path):
     """The contract the extension relies on, on a real kernel: shell order puts each tracked
-    cell's comm after `%load_ext nbtrack`, whatever happened to earlier comms; the runs record
-    the pushed notebook and their events reach the newest comm."""
+    cell's comm after `%load_ext nbtrack` (or `%reload_ext`, which closes every open comm),
+    whatever happened to earlier comms; the runs record the pushed notebook and their events
+    reach the newest comm."""
     import nbtrack
 
     kernel = KernelDriver(tmp_path)
     try:
-        for attempt in ("new kernel", "restarted"):
+        for attempt, load in (("new kernel", "%load_ext nbtrack"), ("reloaded", "%reload_ext nbtrack"),
+                              ("restarted", "%load_ext nbtrack")):
             if attempt == "restarted":
                 kernel.km.restart_kernel(now=True)
                 kernel.kc.wait_for_ready(timeout=60)
                 kernel._stashed.clear()
-            comms = run_all_as_the_extension_does(kernel)
-            assert kernel.closed(comms["early"]), "the comm opened before %load_ext is refused"
+            comms = run_all_as_the_extension_does(kernel, load)
+            assert kernel.closed(comms["early"]), f"{attempt}: the comm opened before {load} is gone"
             run_ids = {}
             for cell_id in ("c-a", "c-b"):
                 started = kernel.comm_messages("run_started", comm_id=comms[cell_id])
