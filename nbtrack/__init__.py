@@ -56,8 +56,17 @@ __all__ = [
     "set_tags", "log_artifact", "log_dataset", "log_note", "flush", "runs", "count_runs",
     "summarize_runs", "metric_histories", "get_run", "experiments", "rename_run", "tag_run", "note_run",
     "delete_run", "restore_run", "rename_experiment", "set_store", "get_store", "set_experiment",
-    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__",
+    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``nbtrack.autolog`` is imported on first use (it imports no framework either)."""
+    if name == "autolog":
+        import importlib
+
+        return importlib.import_module(".autolog", __name__)
+    raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
 
 
 def dashboard(experiment: str | list[str] | None = None, filter: str | None = None) -> Any:
