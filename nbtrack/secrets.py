@@ -148,9 +148,13 @@ def secret_env_values(environ: dict[str, str] | None = None) -> set[str]:
     return _secret_env_values(environ)
 
 
+_NOT_SECRET_ENV = frozenset({"PWD", "OLDPWD"})  # the shell's working directories, not passwords
+
+
 def _secret_env_values(env: Any) -> set[str]:
     return {value for name, value in env.items()
-            if value and len(value) >= MIN_KNOWN_LENGTH and (is_secret_name(name) or _ENV_KEY.search(name))}
+            if value and len(value) >= MIN_KNOWN_LENGTH and name not in _NOT_SECRET_ENV
+            and (is_secret_name(name) or _ENV_KEY.search(name))}
 
 
 _env_cache: tuple[float, int, frozenset[str]] = (0.0, -1, frozenset())

@@ -126,6 +126,15 @@ def test_values_of_secret_named_environment_variables_are_redacted_anywhere(monk
     assert value not in out and [f.pattern for f in findings] == ["known_secret_value"]
 
 
+def test_the_shells_working_directory_variables_are_not_secrets(monkeypatch, tmp_path):
+    """PWD and OLDPWD name the shell's directories (not a password): paths under them stay."""
+    monkeypatch.setenv("PWD", str(tmp_path / "project"))
+    monkeypatch.setenv("OLDPWD", str(tmp_path / "before"))
+    path = str(tmp_path / "project" / "checkpoints" / "epoch=1.ckpt")
+    out, findings = redact_text(f"saved to {path}")
+    assert path in out and findings == []
+
+
 def test_nested_params_are_redacted_by_key_and_format():
     pw, hf = j("hun", "ter22x"), j("h", "f_", "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi")
     value = {"db": {"password": pw, "port": 5432}, "models": [hf, "bert"], "lr": 0.1}
