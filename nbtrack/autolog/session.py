@@ -154,6 +154,22 @@ def open_session(framework: str, params: Mapping[str, Any] | None = None, name: 
     return session
 
 
+def for_callback(framework: str, name: str | None = None) -> Session:
+    """The session a callback the user passed by hand logs into: the autologged call's run when
+    autolog is on, else the active run, else a run of its own that the callback ends when
+    training ends (``Session.owned``). Raises what ``nbtrack.track`` raised."""
+    import nbtrack
+
+    outer = current()
+    if outer is not None:
+        return outer.joined(framework)
+    active = nbtrack.active_run()
+    if active is not None:
+        return Session(framework, active, owned=False)
+    tags = {**registry.settings(framework).extra_tags, "nbtrack.autolog": framework}
+    return Session(framework, nbtrack.track(name=name, tags=tags), owned=True)
+
+
 class Plan:
     """What an adapter does around one training call; every hook is guarded by :func:`traced`.
 
