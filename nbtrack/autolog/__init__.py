@@ -64,7 +64,7 @@ def configure(name: str, disable: bool = False, *, log_models: bool | None = Non
     if log_models is not None and not isinstance(log_models, bool):
         raise TypeError(f"log_models must be True, False or None, not {log_models!r}")
     if disable:
-        registry.SETTINGS[name] = registry.SETTINGS[name].updated(enabled=False)
+        registry.SETTINGS[name] = Settings(silent=silent)  # off, and back to the defaults
         for trigger in fw.triggers:
             importhook.forget(trigger, _installer(name))
         patching.restore(name)

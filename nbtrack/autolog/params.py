@@ -80,8 +80,12 @@ def same(a: Any, b: Any) -> bool:
 
 
 def clashes(existing: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
-    """The keys of ``params`` that ``existing`` holds with another value."""
-    return [key for key, value in params.items() if key in existing and not same(existing[key], value)]
+    """The keys of ``params`` that ``existing`` holds with another value (a value the run stored
+    redacted, such as a token, is no clash: it cannot be compared)."""
+    from ..secrets import REDACTED
+
+    return [key for key, value in params.items()
+            if key in existing and existing[key] != REDACTED and not same(existing[key], value)]
 
 
 def numbers(values: Mapping[str, Any], keys: Iterable[str] | None = None) -> dict[str, float]:

@@ -55,7 +55,12 @@ def guarded(framework: str, what: str) -> Iterator[None]:
 @contextmanager
 def quiet_warnings() -> Iterator[None]:
     """Silence warnings raised by autolog's own work (metric computations, model saving): they
-    are not about the user's code."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    are not about the user's code. Autolog's own warnings pass, through the user's filters."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            mine = [w for w in caught if issubclass(w.category, AutologWarning)]
+    for warning in mine:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)

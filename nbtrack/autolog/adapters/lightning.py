@@ -83,6 +83,7 @@ def _make_logger_class(pl: ModuleType) -> type:
             self.autolog_added = False
             self._own: Session | None = None
             self._checkpoint: Any = None
+            self._last_run: Any = None
 
         # the run ----------------------------------------------------------------------------
 
@@ -93,11 +94,17 @@ def _make_logger_class(pl: ModuleType) -> type:
             if self.autolog_added:  # autolog's logger logs only inside an autologged call
                 return None
             self._own = self.session = for_callback(FRAMEWORK, self.run_name)
+            self._last_run = self.session.run
             return self.session
 
         @property
         def experiment(self) -> Any:
-            """The nbtrack Run this logger writes to."""
+            """The nbtrack Run this logger writes to (after training: the one it wrote to)."""
+            session = self.session
+            if session is not None and session.run.status == "RUNNING":
+                return session.run
+            if self._last_run is not None or self.autolog_added:
+                return self._last_run
             session = self._session()
             return session.run if session is not None else None
 
@@ -227,6 +234,7 @@ class StagePlan(Plan):
             mine = [logger]
         for logger in mine:
             logger.session = session
+            logger._last_run = session.run
         return args, kwargs
 
     def after(self, session: Session, args: tuple, kwargs: dict, result: Any) -> None:
