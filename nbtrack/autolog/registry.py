@@ -37,7 +37,8 @@ class Framework:
 
 
 FRAMEWORKS: dict[str, Framework] = {f.name: f for f in (
-    Framework("sklearn", "scikit-learn", ("sklearn.base",), "nbtrack.autolog.adapters.sklearn", "1.2", "1.10"),
+    Framework("sklearn", "scikit-learn", ("sklearn.base", "sklearn.model_selection"),
+              "nbtrack.autolog.adapters.sklearn", "1.2", "1.10"),
     Framework("xgboost", "xgboost", ("xgboost",), "nbtrack.autolog.adapters.xgboost", "2.0", "3.5"),
     Framework("lightgbm", "lightgbm", ("lightgbm",), "nbtrack.autolog.adapters.lightgbm", "4.0", "4.8"),
     Framework("lightning", "lightning", ("lightning.pytorch", "pytorch_lightning"),

@@ -155,3 +155,25 @@ def test_estimators_defined_after_autolog_are_patched_and_a_fit_inside_a_fit_log
     [run] = runs()
     assert run.name == "Weighted" and run.params == {"weight": 2.0}
     assert run.metrics["training_accuracy_score"] == pytest.approx(0.7)
+
+
+def test_cross_val_score_is_one_run_with_the_scores_of_every_fold(classification, runs):
+    from sklearn.model_selection import cross_val_score  # imported before autolog: it calls cross_validate
+
+    X, y = classification
+    nbtrack.autolog()
+    from sklearn.model_selection import learning_curve  # a function: autolog must come before `from ... import`
+
+    scores = cross_val_score(LogisticRegression(C=0.7), X, y, cv=4)
+    sizes, _, test_scores = learning_curve(LogisticRegression(), X, y, cv=3, train_sizes=[0.5, 1.0])
+
+    scored, curve = runs()  # 4 + 6 fits inside: no run of their own
+    assert scored.name == "LogisticRegression cross_validate" and scored.params["C"] == 0.7
+    assert scored.params["cv"] == 4 and scored.tags["sklearn_helper"] == "cross_validate"
+    assert list(scored.metric_history("cv_test_score")["value"]) == pytest.approx(list(scores))
+    assert scored.metrics["cv_test_score_mean"] == pytest.approx(scores.mean())
+    assert scored.metrics["cv_test_score_std"] == pytest.approx(scores.std())
+    assert len(scored.metric_history("cv_fit_time")) == 4
+    history = curve.metric_history("learning_curve_test_score")
+    assert list(history["step"]) == list(sizes)
+    assert list(history["value"]) == pytest.approx(list(test_scores.mean(axis=1)))

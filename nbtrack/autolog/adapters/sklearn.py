@@ -12,6 +12,10 @@ Logged for the outermost fit (a Pipeline's steps and a search's candidates are i
 - the training data's fingerprint (dataset ``training``) and the model, ``models/<Class>.skops``
   (or ``.pkl`` when skops cannot store it).
 
+``cross_validate``/``cross_val_score``, ``learning_curve``, ``validation_curve``,
+``cross_val_predict`` and ``permutation_test_score`` are one training call each
+(``sklearn_validation``), so their fits make no run of their own.
+
 Which classes: every ``BaseEstimator`` subclass with its own ``fit``; the classes that exist
 when autolog is installed are patched then, later ones (sklearn modules imported later, your
 own estimators) when they are created, through ``BaseEstimator.__init_subclass__``.
@@ -105,7 +109,13 @@ def _subclasses(root: type) -> list[type]:
 
 
 def install(module: ModuleType) -> None:
-    """Patch every estimator class there is now, and every one created from now on."""
+    """``sklearn.base``: patch every estimator class there is now, and every one created from now
+    on. ``sklearn.model_selection``: the helpers of ``sklearn_validation``."""
+    if module.__name__ == "sklearn.model_selection":
+        from .sklearn_validation import install as install_helpers
+
+        install_helpers(module)
+        return
     base = module.BaseEstimator
     if any(owner is base and name == "__init_subclass__" for owner, name in patching.patched(FRAMEWORK)):
         return
