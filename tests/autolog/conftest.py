@@ -4,7 +4,6 @@ and the frameworks (installed by .ci/test's autolog-test extra; a missing one fa
 
 from __future__ import annotations
 
-import importlib
 import os
 import warnings
 
@@ -15,17 +14,6 @@ from nbtrack import config
 from nbtrack.run import _active
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 on torch: no TensorFlow
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(module: str):
-    """Import ``module`` or skip the test (fail under CI=true, which installs every framework)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        if IN_CI:
-            pytest.fail(f"{module} is needed under CI=true (pip install -e '.[autolog-test]'): {error}")
-        pytest.skip(f"{module} is not installed: pip install -e '.[autolog-test]'")
 
 
 @pytest.fixture(autouse=True)

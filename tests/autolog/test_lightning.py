@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import require
+from autolog_helpers import require
 
 import nbtrack
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require
+from autolog_helpers import require
 
 import nbtrack
 from nbtrack.autolog import AutologWarning, registry

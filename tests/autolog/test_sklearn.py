@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import require
+from autolog_helpers import require
 
 import nbtrack
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import require
+from autolog_helpers import require
 
 import nbtrack
 
