@@ -192,6 +192,22 @@ class Plan:
         return None
 
 
+class SignaturePlan(Plan):
+    """A plan for a function whose arguments it reads by name (``train(params, dtrain, ...)``)."""
+
+    def __init__(self, original: Callable) -> None:
+        import inspect
+
+        self.signature = inspect.signature(original)
+
+    def arguments(self, args: tuple, kwargs: dict, defaults: bool = True) -> dict[str, Any]:
+        """The call's arguments by name (with the defaults it did not give, unless ``defaults=False``)."""
+        bound = self.signature.bind(*args, **kwargs)
+        if defaults:
+            bound.apply_defaults()
+        return dict(bound.arguments)
+
+
 def traced(plan: Plan, original: Callable, args: tuple, kwargs: dict) -> Any:
     """Call ``original(*args, **kwargs)`` as one autologged training call.
 

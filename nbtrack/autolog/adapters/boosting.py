@@ -10,35 +10,26 @@ adds the per-iteration metrics and the booster to what scikit-learn logs.
 
 from __future__ import annotations
 
-import inspect
 import json
 from types import ModuleType
 from typing import Any, Callable
 
 from .. import patching
 from ..params import flatten, plain
-from ..session import Plan, Session, traced
+from ..session import Session, SignaturePlan, traced
 
 MODELS = "models"
 
 
-class TrainPlan(Plan):
+class TrainPlan(SignaturePlan):
     """``train(params, data, num_boost_round, ..., callbacks=...)`` of a boosting library."""
 
     #: the train() arguments logged as params besides ``params`` itself
     logged_arguments: tuple[str, ...] = ("num_boost_round",)
     callbacks_argument = "callbacks"
 
-    def __init__(self, original: Callable) -> None:
-        self.signature = inspect.signature(original)
-
-    def bind(self, args: tuple, kwargs: dict) -> dict[str, Any]:
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return dict(bound.arguments)
-
     def describe(self, args: tuple, kwargs: dict) -> dict:
-        arguments = self.bind(args, kwargs)
+        arguments = self.arguments(args, kwargs)
         params = flatten(dict(arguments.get("params") or {}))
         for name in self.logged_arguments:
             if arguments.get(name) is not None:
@@ -46,7 +37,7 @@ class TrainPlan(Plan):
         return {"params": params, "name": self.framework}
 
     def before(self, session: Session, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        arguments = self.bind(args, kwargs)
+        arguments = self.arguments(args, kwargs)
         callbacks = list(arguments.get(self.callbacks_argument) or [])
         callbacks.append(self.metrics_callback(session))
         arguments[self.callbacks_argument] = callbacks

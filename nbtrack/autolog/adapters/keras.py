@@ -13,7 +13,6 @@ into the active run, or into a run of its own when none is active.
 
 from __future__ import annotations
 
-import inspect
 from types import ModuleType
 from typing import Any, Callable
 
@@ -22,7 +21,7 @@ import keras
 from .. import patching
 from ..models import log_saved
 from ..params import flatten, numbers, plain
-from ..session import Plan, Session, for_callback, traced
+from ..session import Session, SignaturePlan, for_callback, traced
 
 FRAMEWORK = "keras"
 DEFAULT_BATCH_SIZE = 32
@@ -89,19 +88,11 @@ class NbtrackKerasCallback(keras.callbacks.Callback):
         self.session = self._own = None
 
 
-class FitPlan(Plan):
+class FitPlan(SignaturePlan):
     framework = FRAMEWORK
 
-    def __init__(self, original: Callable) -> None:
-        self.signature = inspect.signature(original)
-
-    def _arguments(self, args: tuple, kwargs: dict) -> dict[str, Any]:
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return dict(bound.arguments)
-
     def describe(self, args: tuple, kwargs: dict) -> dict:
-        arguments = self._arguments(args, kwargs)
+        arguments = self.arguments(args, kwargs)
         model = arguments["self"]
         params = {key: plain(arguments[key]) for key in ("epochs", "batch_size", "validation_split", "shuffle",
                                                          "initial_epoch", "steps_per_epoch")
@@ -112,7 +103,7 @@ class FitPlan(Plan):
         return {"params": params, "name": model.name, "tags": {"keras_model": type(model).__name__}}
 
     def before(self, session: Session, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        arguments = self._arguments(args, kwargs)
+        arguments = self.arguments(args, kwargs)
         callbacks = list(arguments.get("callbacks") or [])
         mine = [c for c in callbacks if isinstance(c, NbtrackKerasCallback)]
         if mine:

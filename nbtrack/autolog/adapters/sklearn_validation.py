@@ -13,7 +13,6 @@ The fits inside each run untouched, as a search's candidates do.
 
 from __future__ import annotations
 
-import inspect
 from types import ModuleType
 from typing import Any, Callable
 
@@ -21,27 +20,24 @@ import numpy as np
 
 from .. import patching
 from ..params import plain
-from ..session import Plan, Session, traced
+from ..session import Session, SignaturePlan, traced
 
 FRAMEWORK = "sklearn"
 HELPERS = ("cross_validate", "cross_val_predict", "learning_curve", "validation_curve", "permutation_test_score")
 
 
-class HelperPlan(Plan):
+class HelperPlan(SignaturePlan):
     framework = FRAMEWORK
     joins_other_frameworks = False
 
     def __init__(self, name: str, original: Callable) -> None:
+        super().__init__(original)
         self.name = name
-        self.signature = inspect.signature(original)
-
-    def _arguments(self, args: tuple, kwargs: dict) -> dict[str, Any]:
-        return dict(self.signature.bind(*args, **kwargs).arguments)
 
     def describe(self, args: tuple, kwargs: dict) -> dict:
         from .sklearn import estimator_params
 
-        arguments = self._arguments(args, kwargs)
+        arguments = self.arguments(args, kwargs, defaults=False)
         estimator = arguments["estimator"]
         params = estimator_params(estimator)
         for key in ("cv", "scoring", "param_name", "param_range", "n_permutations"):
@@ -53,7 +49,7 @@ class HelperPlan(Plan):
                          "sklearn_helper": self.name}}
 
     def after(self, session: Session, args: tuple, kwargs: dict, result: Any) -> None:
-        arguments = self._arguments(args, kwargs)
+        arguments = self.arguments(args, kwargs, defaults=False)
         session.log_dataset(arguments.get("X"), "training")
         if self.name == "cross_validate":
             _log_folds(session, result)
