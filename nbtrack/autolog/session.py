@@ -10,9 +10,10 @@ The rules (docs/autolog.md, "Which run"):
   into a child run of that run instead, so nothing is lost or overwritten.
 - With ``exclusive=True`` nothing is logged into a run the user started (as MLflow).
 - Only the outermost call logs: a fit inside a fit (a Pipeline's steps, a search's candidates,
-  ``super().fit``) runs untouched. A different framework's training inside it (an XGBoost
-  booster inside its scikit-learn wrapper) joins the outer call's run: its per-iteration
-  metrics and any params that are still free land there.
+  ``super().fit``) runs untouched. A different framework's training directly inside it (an
+  XGBoost booster inside its scikit-learn wrapper) joins the outer call's run: its
+  per-iteration metrics and any params that are still free land there; one inside a nested
+  call (the boosters of a search's candidate XGBClassifiers) runs untouched.
 
 There is one session at a time in the process (as MLflow's), so fits in joblib's threads
 inside a search are seen as nested too.
@@ -43,6 +44,18 @@ class Session:
         self.run = run
         self.owned = owned
         self.outer = outer
+        self.depth = 0  # nested calls of this framework in progress (a search's candidate fits)
+        self._depth_lock = threading.Lock()
+
+    def nested(self, original: Callable, args: tuple, kwargs: dict) -> Any:
+        """Run a call nested in this one untouched, counting it (see :func:`traced`)."""
+        with self._depth_lock:
+            self.depth += 1
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with self._depth_lock:
+                self.depth -= 1
 
     @property
     def settings(self) -> registry.Settings:
@@ -218,7 +231,11 @@ def traced(plan: Plan, original: Callable, args: tuple, kwargs: dict) -> Any:
     outer = current()
     if not registry.enabled(framework):
         return original(*args, **kwargs)
-    if outer is not None and (outer.framework == framework or not plan.joins_other_frameworks):
+    if outer is not None and outer.framework == framework:
+        return outer.nested(original, args, kwargs)
+    if outer is not None and (outer.depth > 0 or not plan.joins_other_frameworks):
+        # only the outermost call's own training joins it: a booster inside XGBClassifier.fit,
+        # not the boosters of a search's candidate XGBClassifiers
         return original(*args, **kwargs)
     session = None
     with report.guarded(framework, "starting the run"), report.quiet_warnings():

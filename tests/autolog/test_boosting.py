@@ -75,3 +75,17 @@ def test_lightgbm_train_and_the_sklearn_wrapper(runs, no_autolog_warnings):
 
     assert wrapper.name == "LGBMRegressor" and wrapper.params["n_estimators"] == 5
     assert wrapper.metrics["training_r2_score"] == pytest.approx(model.score(X[TRAIN], X[TRAIN, 0]))
+
+
+def test_a_search_over_xgboost_logs_the_search_not_each_candidates_boosters(runs, no_autolog_warnings):
+    xgb = require("xgboost")
+    from sklearn.model_selection import GridSearchCV
+
+    nbtrack.autolog(log_models=False)
+    GridSearchCV(xgb.XGBClassifier(n_estimators=3, max_depth=2), {"learning_rate": [0.1, 0.5]}, cv=2).fit(X, Y)
+
+    search, *children = runs()
+    assert search.name == "GridSearchCV" and len(children) == 2
+    assert not any("-" in key for key in search.metrics), search.metrics  # no candidate's iteration metrics
+    assert "objective" not in search.params  # nor its booster's params
+    assert "feature_importance_gain.json" not in [a.name for a in search.artifacts]
