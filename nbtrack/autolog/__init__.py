@@ -27,7 +27,7 @@ from . import importhook, patching, registry
 from .registry import FRAMEWORKS, Settings
 from .report import AutologWarning
 
-__all__ = ["autolog", "sklearn", "xgboost", "lightgbm", "lightning", "keras", "transformers", "status",
+__all__ = ["autolog", "configure", "sklearn", "xgboost", "lightgbm", "lightning", "keras", "transformers", "status",
            "AutologWarning", "NbtrackLogger", "NbtrackKerasCallback", "NbtrackTrainerCallback"]
 
 
