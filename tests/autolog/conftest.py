@@ -14,6 +14,7 @@ from nbtrack import config
 from nbtrack.run import _active
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 on torch: no TensorFlow
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # later tests fork this process: no tokenizer threads
 
 
 @pytest.fixture(autouse=True)
