@@ -70,7 +70,18 @@ class Run:
 
     def __init__(self, experiment: str | None = None, name: str | None = None,
                  tags: dict | None = None, params: dict | None = None, notes: str | None = None,
-                 nested: bool = False, capture_environment: bool = True) -> None:
+                 nested: bool = False, capture_environment: bool = True, *, resume: str | None = None,
+                 parent_run_id: str | None = None, activate: bool = True) -> None:
+        """``resume``: continue the stored run with this id (its experiment, name, start and
+        parent stay; it is RUNNING again). ``parent_run_id``: the parent, given explicitly.
+        ``activate=False``: a run that is not pushed on the active-run stack (an MLflow
+        client's ``create_run``); it is logged to through the Run object only."""
+        resumed = None
+        if resume is not None:
+            from .resume import reopen_stored_run
+
+            resumed = reopen_stored_run(config.store_for(config.store_uri()), resume)
+            experiment, name = resumed.experiment, resumed.name
         if experiment is not None and (not isinstance(experiment, str) or not experiment.strip()):
             raise ValueError(f"experiment must be a non-empty string, got {experiment!r}")
         if name is not None and not isinstance(name, str):
@@ -79,15 +90,19 @@ class Run:
             check_name("experiment name", experiment.strip())
         if name is not None:
             check_name("run name", name)
-        parent = active_run()
+        parent = active_run() if activate else None
         if parent is not None and not nested:
             raise ActiveRunError(parent.run_id)
-        self.run_id = uuid.uuid4().hex
+        if parent_run_id is not None or resumed is not None:
+            parent, nested = None, False
+        self.run_id = resumed.run_id if resumed is not None else uuid.uuid4().hex
         inherited = parent.experiment if parent is not None and nested else None
         self.experiment = (experiment or inherited or config.default_experiment()).strip()
         self.name = name or _default_name(self.run_id)
-        self.parent_run_id = parent.run_id if parent is not None and nested else None
+        self.parent_run_id = parent.run_id if parent is not None and nested else parent_run_id
         self.start_time = time.time()
+        if resumed is not None:
+            self.parent_run_id, self.start_time = resumed.parent_run_id, resumed.start_time
         self.end_time: float | None = None
         self.status = "RUNNING"
         self.store_uri = config.store_uri()
@@ -108,14 +123,19 @@ class Run:
         self._environment_thread: threading.Thread | None = None
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
+        if resumed is not None:  # what the stored run holds: params stay fixed, steps and latest values go on
+            self._created = True
+            self._params, self._tags = dict(resumed.params), dict(resumed.tags)
+            self._latest, self._next_step = dict(resumed.latest), dict(resumed.next_step)
         if params:
             self.log_params(params)
         if tags:
             self.set_tags(tags)
         if notes:
             self.log_note(notes)
-        with _stack_lock:
-            _active.append(self)
+        if activate:
+            with _stack_lock:
+                _active.append(self)
         FLUSHER.add(self)
         self._captures_environment = capture_environment
         if capture_environment:

@@ -17,6 +17,7 @@ class CellRun:
     key: str
     lookup: threading.Thread | None = None
     previous: str | None = None
+    end_status: str = "FINISHED"  # how the run ends when the cell succeeds (nbtrack.mlflow's end_run may say FAILED)
 
     def previous_run(self, timeout: float = 2.0) -> str | None:
         """The previous run of the same cell (waits up to ``timeout`` s for the store look-up)."""

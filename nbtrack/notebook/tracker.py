@@ -94,6 +94,7 @@ class CellTracker:
         self.shell = shell
         self.history = KernelHistory(shell)
         self.previous = PreviousRuns()
+        self.current_cell: CellRun | None = None  # while a tracked body runs (nbtrack.mlflow adopts its run)
 
     def start(self) -> None:
         self.history.register()
@@ -142,6 +143,7 @@ class CellTracker:
                 self._end(cell, interrupt, outcome)
                 raise
         capture = OutputCapture(shell) if run is not None and args.outputs and settings.capture_outputs else None
+        self.current_cell = cell
         started = time.time()
         error: BaseException | None = None
         if capture is not None:
@@ -154,6 +156,7 @@ class CellTracker:
         else:
             error = execution.run_body(shell, tree, name)
         elapsed = time.time() - started
+        self.current_cell = None
 
         if run is not None:
             try:
@@ -359,7 +362,7 @@ class CellTracker:
         run = cell.run
         try:
             if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
-                run.end()  # sys.exit(0) succeeded, as in ``with track()``
+                run.end(cell.end_status)  # sys.exit(0) succeeded, as in ``with track()``
             elif isinstance(error, KeyboardInterrupt):
                 run.kill()
             else:

@@ -1,0 +1,50 @@
+"""``mlflow.autolog(...)`` delegates to ``nbtrack.autolog()`` (the autolog layer, imported lazily).
+
+MLflow's arguments that nbtrack.autolog takes are passed on; one it does not take raises
+NotImplementedError when it asks for something other than MLflow's default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+# MLflow's autolog arguments and their defaults
+MLFLOW_DEFAULTS: dict[str, Any] = {
+    "log_input_examples": False, "log_model_signatures": True, "log_models": True, "log_datasets": True,
+    "log_traces": True, "disable": False, "exclusive": False, "disable_for_unsupported_versions": False,
+    "silent": False, "extra_tags": None, "exclude_flavors": None,
+}
+
+
+def _nbtrack_autolog() -> Any:
+    try:
+        module = importlib.import_module("nbtrack.autolog")
+    except ModuleNotFoundError as error:
+        if error.name not in ("nbtrack.autolog",):
+            raise
+        raise NotImplementedError(
+            "mlflow.autolog() needs nbtrack.autolog(), which this version of nbtrack does not have; "
+            "log params and metrics with mlflow.log_params / mlflow.log_metrics meanwhile") from None
+    function = getattr(module, "autolog", None)
+    if not callable(function):
+        raise NotImplementedError("mlflow.autolog(): nbtrack.autolog has no autolog() function in this version")
+    return function
+
+
+def autolog(arguments: dict[str, Any]) -> Any:
+    function = _nbtrack_autolog()
+    unknown = sorted(set(arguments) - set(MLFLOW_DEFAULTS))
+    if unknown:
+        raise TypeError(f"mlflow.autolog() got unexpected arguments: {', '.join(unknown)}")
+    parameters = inspect.signature(function).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    passed = {}
+    for name, value in arguments.items():
+        if takes_any or name in parameters:
+            passed[name] = value
+        elif value != MLFLOW_DEFAULTS[name]:
+            raise NotImplementedError(f"mlflow.autolog({name}={value!r}) is not supported by nbtrack.autolog(); "
+                                      f"it takes: {', '.join(parameters) or 'no arguments'}")
+    return function(**passed)
