@@ -12,7 +12,8 @@ from typing import Sequence
 from .errors import NbtrackError
 
 # Modules with a ``register(subparsers)`` function; a missing layer simply adds nothing.
-COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.cli_db", "nbtrack.notebook.commands", "nbtrack.dashboards.commands")
+COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.cli_db", "nbtrack.notebook.commands", "nbtrack.dashboards.commands",
+                   "nbtrack.interop.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--filter", "-f")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    from .interop.commands import add_export_arguments  # `nbtrack export mlflow TARGET`
+
+    add_export_arguments(export)
     export.set_defaults(func=cmd_export)
 
     gc = subparsers.add_parser("gc", help="purge deleted runs and artifact blobs no run references")
@@ -252,6 +255,10 @@ def _print_changes(title: str, changed: dict[str, tuple]) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if getattr(args, "system", None) == "mlflow":
+        from .interop.commands import cmd_export_mlflow
+
+        return cmd_export_mlflow(args)
     frame = nbtrack.runs(args.experiment, filter=args.filter)
     if args.format == "csv":
         text = frame.to_csv(index=False)

@@ -1,0 +1,161 @@
+"""Write imported runs into the nbtrack store: one batch per run, idempotently.
+
+A run whose id is already in the store is skipped (importing twice adds nothing); each run
+records where it came from in the ``nbtrack.imported_from`` tag and the ``imported``
+document. A run that cannot be written is reported with its reason and the others go on.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
+
+from ..store.batch import Batch
+from .model import IMPORTED_FROM_TAG, ImportedRun, SkippedRun
+from .progress import Progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store.sql import SqlStore
+
+CHUNK = 50  # runs looked up at once for idempotence
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source id, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (source id, what was left out)
+    points: int = 0
+    artifacts: int = 0
+
+    def summary(self, system: str) -> str:
+        parts = [f"imported {len(self.imported)} runs from {system} ({self.points:,} metric points, "
+                 f"{self.artifacts} artifacts)"]
+        if self.already:
+            parts.append(f"{len(self.already)} already imported (unchanged)")
+        if self.failed:
+            parts.append(f"{len(self.failed)} could not be imported")
+        return "; ".join(parts)
+
+
+def _existing(store: "SqlStore", run_ids: list[str]) -> set[str]:
+    from sqlalchemy import select
+
+    from ..store import schema as s
+
+    with store.read() as connection:
+        return set(connection.execute(select(s.runs.c.run_id).where(s.runs.c.run_id.in_(run_ids))).scalars())
+
+
+def _latest(run_id: str, points: list[tuple[str, int, float, float]]) -> dict[tuple, tuple]:
+    """The latest point of each key: highest step, then latest time, then largest value (MLflow's rule)."""
+    best: dict[str, tuple] = {}
+    for key, step, value, moment in points:
+        rank = (step, moment, -1e308 if value != value else value)
+        current = best.get(key)
+        if current is None or rank >= current[0]:
+            best[key] = (rank, (step, value, moment))
+    return {(run_id, key): point for key, (_, point) in best.items()}
+
+
+def _artifact_rows(store: "SqlStore", run: ImportedRun, report: ImportReport) -> list[dict]:
+    from ..store.blobs import safe_artifact_name
+
+    rows = []
+    for artifact in run.artifacts:
+        try:
+            name = safe_artifact_name(artifact.name)
+            if artifact.path is not None:
+                digest, size = store.blobs.put_file(artifact.path)
+            else:
+                digest, size = store.blobs.put_bytes(artifact.read())
+        except Exception as error:  # noqa: BLE001 - one unreadable file does not lose the run
+            report.warnings.append((run.source_id, f"artifact {artifact.name!r} not copied: {error}"))
+            continue
+        media_type = artifact.media_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        rows.append({"run_id": run.run_id, "name": name, "sha256": digest, "size": size, "kind": artifact.kind,
+                     "media_type": media_type, "created_time": artifact.created_time or time.time()})
+    return rows
+
+
+def batch_for(store: "SqlStore", run: ImportedRun, report: ImportReport) -> Batch:
+    """Everything about one imported run as one batch (params, every metric point, tags, artifacts, ...)."""
+    import json
+
+    from ..values import check_key, check_name, encode_param, normalize_param, tag_value
+
+    check_name("experiment name", run.experiment)
+    check_name("run name", run.name)
+    run_id = run.run_id
+    batch = Batch(creates=[(run_id, run.experiment, run.name, run.start_time, run.parent_run_id)])
+    batch.params = [(run_id, check_key("param", k), *encode_param(normalize_param(k, v)))
+                    for k, v in run.params.items()]
+    batch.metrics = [(run_id, key, step, value, moment) for key, step, value, moment in run.metrics]
+    batch.latest = _latest(run_id, run.metrics)
+    points = {(key, step, value) for key, step, value, _ in run.metrics} if run.latest else set()
+    for key, (step, value, moment) in run.latest.items():  # the source knew better (e.g. ties within a ms)
+        if (key, step, value) in points:
+            batch.latest[(run_id, key)] = (step, value, moment)
+    tags = dict(run.tags)
+    if run.provenance:
+        tags[IMPORTED_FROM_TAG] = run.imported_from
+    batch.tags = [(run_id, check_key("tag", k), tag_value(k, v)) for k, v in tags.items()]
+    batch.artifacts = _artifact_rows(store, run, report)
+    batch.datasets = [{"run_id": run_id, "name": d["name"], "fingerprint": d["fingerprint"][:64],
+                       "info": json.dumps(d.get("info", {}), default=str), "created_time": run.start_time}
+                      for d in run.datasets]
+    documents = dict(run.documents)
+    if run.provenance:
+        documents["imported"] = {"system": run.system, "source_id": run.source_id, "imported_at": time.time(),
+                                 "warnings": list(run.warnings)}
+    batch.documents = [(run_id, key, value) for key, value in documents.items()]
+    if run.notes:
+        batch.notes = [(run_id, run.notes if run.notes.endswith("\n") else run.notes + "\n")]
+    if run.status != "RUNNING":
+        end = run.end_time if run.end_time is not None else run.start_time
+        batch.ends = [(run_id, run.status, end)]
+    return batch
+
+
+def write_runs(store: "SqlStore", runs: Iterable[ImportedRun | SkippedRun], system: str,
+               total: int | None = None, progress: Progress | None = None) -> ImportReport:
+    """Write ``runs`` into ``store``; returns what was imported, skipped and why."""
+    report = ImportReport()
+    progress = progress or Progress(total, f"importing from {system}")
+    pending: list[ImportedRun | SkippedRun] = []
+
+    def flush() -> None:
+        wanted = [r.run_id for r in pending if isinstance(r, ImportedRun)]
+        present = _existing(store, wanted) if wanted else set()
+        for run in pending:
+            progress.advance()
+            if isinstance(run, SkippedRun):
+                report.failed.append((run.source_id, run.reason))
+                continue
+            if run.run_id in present:
+                report.already.append(run.run_id)
+                continue
+            try:
+                store.write_batch(batch_for(store, run, report))
+            except Exception as error:  # noqa: BLE001 - reported; the other runs go on
+                report.failed.append((run.source_id, f"{type(error).__name__}: {error}"))
+                continue
+            present.add(run.run_id)
+            report.imported.append(run.run_id)
+            report.points += len(run.metrics)
+            report.artifacts += len(run.artifacts)
+            report.warnings.extend((run.source_id, warning) for warning in run.warnings)
+        pending.clear()
+
+    try:
+        for run in runs:
+            pending.append(run)
+            if len(pending) >= CHUNK:
+                flush()
+        flush()
+    finally:
+        progress.close()
+    return report
