@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
-from .mlflow_runs import MlflowRun, artifact_sources, id_mapper, to_imported
+from .mlflow_runs import MlflowRun, artifact_sources, dataset_entry, id_mapper, to_imported
 from .model import ImportedRun, SkippedRun
 
 STATUS_NUMBERS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -91,6 +91,7 @@ class MlflowFilesSource:
 
     def _run_dirs(self) -> list[tuple[str, str, dict]]:
         runs = []
+        self.deleted = 0
         for folder, experiment in self._experiments():
             for entry in sorted(os.listdir(folder)):
                 meta = os.path.join(folder, entry, "meta.yaml")
@@ -132,6 +133,7 @@ class MlflowFilesSource:
         run.tags = {k: _text(p) for k, p in _files(os.path.join(folder, "tags")).items()}
         for key, path in sorted(_files(os.path.join(folder, "metrics")).items()):
             run.metrics.extend(sorted(_points(key, path), key=lambda p: (p[1], p[3])))
+        run.datasets = _datasets(folder)
         if self.copy_artifacts:
             uri = info.get("artifact_uri") or ""
             local = os.path.join(folder, "artifacts")
@@ -143,3 +145,24 @@ class MlflowFilesSource:
             except OSError as error:
                 run.warnings.append(f"artifacts not copied: {error}")
         return run
+
+
+def _datasets(folder: str) -> list[dict]:
+    """The run's dataset inputs: ``inputs/<id>/meta.yaml`` naming ``<experiment>/datasets/<id>/meta.yaml``."""
+    inputs = os.path.join(folder, "inputs")
+    if not os.path.isdir(inputs):
+        return []
+    found = []
+    for entry in sorted(os.listdir(inputs)):
+        meta = os.path.join(inputs, entry, "meta.yaml")
+        if not os.path.isfile(meta):
+            continue
+        link = _yaml(meta)
+        described = os.path.join(os.path.dirname(folder), "datasets", str(link.get("source_id")), "meta.yaml")
+        if link.get("source_type") != "DATASET" or not os.path.isfile(described):
+            continue
+        data = _yaml(described)
+        found.append(dataset_entry(str(data.get("name")), str(data.get("digest")), str(data.get("source_type", "")),
+                                   str(data.get("source", "")), data.get("schema"), data.get("profile"),
+                                   (link.get("tags") or {}).get("mlflow.data.context")))
+    return found
