@@ -19,6 +19,13 @@ MLFLOW_DEFAULTS: dict[str, Any] = {
 
 
 def _nbtrack_autolog() -> Any:
+    import types
+
+    import nbtrack
+
+    facade = getattr(nbtrack, "autolog", None)
+    if callable(facade) and not isinstance(facade, types.ModuleType):
+        return facade
     try:
         module = importlib.import_module("nbtrack.autolog")
     except ModuleNotFoundError as error:
@@ -34,10 +41,10 @@ def _nbtrack_autolog() -> Any:
 
 
 def autolog(arguments: dict[str, Any]) -> Any:
-    function = _nbtrack_autolog()
     unknown = sorted(set(arguments) - set(MLFLOW_DEFAULTS))
     if unknown:
         raise TypeError(f"mlflow.autolog() got unexpected arguments: {', '.join(unknown)}")
+    function = _nbtrack_autolog()
     parameters = inspect.signature(function).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     passed = {}
