@@ -9,5 +9,5 @@ its batch primitive, idempotently. Exporters go the other way.
 - :mod:`~nbtrack.interop.mlflow_export` (+ ``mlflow_writer.py``, run by the real mlflow in a
   child process): nbtrack runs into any MLflow store
 - :mod:`~nbtrack.interop.trackio`: Trackio's local SQLite projects
-- :mod:`~nbtrack.interop.wandb`: W&B offline run directories
+- :mod:`~nbtrack.interop.wandb_runs`: W&B offline run directories
 """

@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="where an MLflow server keeps mlflow-artifacts:/ (its --artifacts-destination)")
     imports.add_argument("--trackio-dir", metavar="DIR", help="Trackio's data directory (default: $TRACKIO_DIR "
                                                               "or ~/.cache/huggingface/trackio)")
+    imports.add_argument("--wandb-python", metavar="PYTHON",
+                         help="a Python with wandb installed, to read W&B run files (default: this one)")
     imports.set_defaults(func=cmd_import)
 
 
@@ -54,9 +56,9 @@ def _source(args: argparse.Namespace) -> Any:
         from .trackio import TrackioSource
 
         return TrackioSource(args.source, args.trackio_dir)
-    from .wandb import WandbSource
+    from .wandb_runs import WandbSource
 
-    return WandbSource(args.source)
+    return WandbSource(args.source, args.wandb_python)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

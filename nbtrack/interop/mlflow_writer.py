@@ -14,6 +14,9 @@ import os
 import sys
 import traceback
 
+if sys.path and sys.path[0] == __import__("os").path.dirname(__import__("os").path.abspath(__file__)):
+    del sys.path[0]  # run as a script from inside nbtrack/interop: its modules must not shadow the real packages
+
 EXPORT_ID_TAG = "nbtrack.run_id"
 
 
