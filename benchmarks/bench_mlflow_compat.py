@@ -129,6 +129,30 @@ def import_seconds(python: str, module: str, env: dict) -> float:
                                                   check=True).stdout.strip()) for _ in range(5))
 
 
+def raw_floor(points: int, runs: int) -> float:
+    """The same number of points written with plain sqlite3 into nbtrack's metrics table (one executemany)."""
+    import sqlite3
+    import uuid
+
+    with tempfile.TemporaryDirectory() as folder:
+        connection = sqlite3.connect(os.path.join(folder, "raw.db"), isolation_level=None)
+        connection.execute("pragma journal_mode=wal")
+        connection.execute("pragma synchronous=normal")
+        connection.execute('create table metrics (run_id varchar(32) not null, "key" varchar(250) not null, '
+                           'step bigint not null, value float, is_nan boolean not null, "timestamp" float not null)')
+        connection.execute('create index ix_metrics_run_key_step on metrics (run_id, "key", step)')
+        per_run = points // runs
+        rows = [(run_id, f"m{s % 5}", s // 5, 1.0 / (s + 1), False, 1.7e9 + s)
+                for run_id in (uuid.uuid4().hex for _ in range(runs)) for s in range(per_run)]
+        start = time.perf_counter()
+        connection.execute("begin")
+        connection.executemany("insert into metrics values (?, ?, ?, ?, ?, ?)", rows)
+        connection.execute("commit")
+        elapsed = time.perf_counter() - start
+        connection.close()
+    return elapsed
+
+
 def count_points(store: str) -> int:
     import sqlite3
 
@@ -177,7 +201,7 @@ def main() -> None:
             if imported.returncode != 0:
                 raise RuntimeError(imported.stderr)
             results["import"] = {**made, "seconds": elapsed, "imported_points": count_points(target),
-                                 "output": imported.stdout.strip()}
+                                 "output": imported.stdout.strip(), "floor": raw_floor(made["points"], made["runs"])}
     report(results, load_before, os.getloadavg(), python is not None)
 
 
@@ -207,6 +231,8 @@ def report(results: dict, load_before: tuple, load_after: tuple, with_mlflow: bo
               f"= {imported['points']:,} points in {imported['seconds']:.1f} s wall (CLI, target < 30 s); "
               f"{imported['imported_points']:,} points in the nbtrack store "
               f"({imported['points'] / imported['seconds']:,.0f} points/s)")
+        print(f"  raw floor: the same points inserted by plain sqlite3 into nbtrack's metrics table (one executemany): "
+              f"{imported['floor']:.1f} s ({imported['seconds'] / imported['floor']:.1f}x)")
         print(f"  (MLflow wrote {imported['seed_runs_through_api_s']:.1f} s for its 10 seed runs through its client; "
               "the rest are copies inside its database)")
         print(f"  {imported['output']}")

@@ -19,7 +19,8 @@ from .progress import Progress
 if TYPE_CHECKING:  # pragma: no cover
     from ..store.sql import SqlStore
 
-CHUNK = 50  # runs looked up at once for idempotence
+CHUNK = 50  # runs looked up at once for idempotence, and written in one transaction
+CHUNK_POINTS = 100_000  # ... unless they hold more metric points than this
 
 
 @dataclass
@@ -120,41 +121,73 @@ def batch_for(store: "SqlStore", run: ImportedRun, report: ImportReport) -> Batc
     return batch
 
 
+def _merged(batches: list[Batch]) -> Batch:
+    merged = Batch()
+    for batch in batches:
+        for name in ("creates", "params", "metrics", "tags", "artifacts", "datasets", "documents", "notes", "ends"):
+            getattr(merged, name).extend(getattr(batch, name))
+        merged.latest.update(batch.latest)
+    return merged
+
+
 def write_runs(store: "SqlStore", runs: Iterable[ImportedRun | SkippedRun], system: str,
                total: int | None = None, progress: Progress | None = None) -> ImportReport:
-    """Write ``runs`` into ``store``; returns what was imported, skipped and why."""
+    """Write ``runs`` into ``store``; returns what was imported, skipped and why.
+
+    The runs of a chunk go in one transaction (one ``write_batch``); when it fails, each run is
+    written alone, so that one bad run is reported and the others still land.
+    """
     report = ImportReport()
     progress = progress or Progress(total, f"importing from {system}")
     pending: list[ImportedRun | SkippedRun] = []
 
+    def written(run: ImportedRun) -> None:
+        report.imported.append(run.run_id)
+        report.points += len(run.metrics)
+        report.artifacts += len(run.artifacts)
+        report.warnings.extend((run.source_id, warning) for warning in run.warnings)
+
     def flush() -> None:
         wanted = [r.run_id for r in pending if isinstance(r, ImportedRun)]
         present = _existing(store, wanted) if wanted else set()
+        ready: list[tuple[ImportedRun, Batch]] = []
         for run in pending:
             progress.advance()
             if isinstance(run, SkippedRun):
                 report.failed.append((run.source_id, run.reason))
-                continue
-            if run.run_id in present:
+            elif run.run_id in present:
                 report.already.append(run.run_id)
-                continue
-            try:
-                store.write_batch(batch_for(store, run, report))
-            except Exception as error:  # noqa: BLE001 - reported; the other runs go on
-                report.failed.append((run.source_id, f"{type(error).__name__}: {error}"))
-                continue
-            present.add(run.run_id)
-            report.imported.append(run.run_id)
-            report.points += len(run.metrics)
-            report.artifacts += len(run.artifacts)
-            report.warnings.extend((run.source_id, warning) for warning in run.warnings)
+            else:
+                try:
+                    ready.append((run, batch_for(store, run, report)))
+                    present.add(run.run_id)
+                except Exception as error:  # noqa: BLE001 - reported; the other runs go on
+                    report.failed.append((run.source_id, f"{type(error).__name__}: {error}"))
         pending.clear()
+        if not ready:
+            return
+        try:
+            store.write_batch(_merged([batch for _, batch in ready]))
+        except Exception:  # noqa: BLE001 - find the run that fails, write the others
+            for run, batch in ready:
+                try:
+                    store.write_batch(batch)
+                except Exception as error:  # noqa: BLE001 - reported; the other runs go on
+                    report.failed.append((run.source_id, f"{type(error).__name__}: {error}"))
+                    continue
+                written(run)
+            return
+        for run, _ in ready:
+            written(run)
 
+    points = 0
     try:
         for run in runs:
             pending.append(run)
-            if len(pending) >= CHUNK:
+            points += len(run.metrics) if isinstance(run, ImportedRun) else 0
+            if len(pending) >= CHUNK or points >= CHUNK_POINTS:
                 flush()
+                points = 0
         flush()
     finally:
         progress.close()
