@@ -6,6 +6,7 @@ Times are milliseconds since the epoch and params are strings, as in MLflow.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -45,7 +46,8 @@ class LifecycleStage:
 
 
 def to_millis(seconds: float | None) -> int | None:
-    return None if seconds is None or seconds != seconds else int(round(seconds * 1000))
+    """Whole milliseconds, as MLflow keeps times (``int(time.time() * 1000)``)."""
+    return None if seconds is None or seconds != seconds else math.floor(seconds * 1000 + 1e-6)
 
 
 def param_text(value: Any) -> str:

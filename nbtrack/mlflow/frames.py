@@ -37,6 +37,9 @@ INFO_COLUMNS = ["run_id", "experiment_id", "status", "artifact_uri", "start_time
 def _frame(store: "SqlStore", names: list[str] | None, filter_string: str | None, view: int,
            max_results: int | None, order_by: Sequence[str] | None) -> "pd.DataFrame":
     from ..store.query import search_runs
+    from .filters import nbtrack_filter, nbtrack_order_by
+
+    filter_string, order_by = nbtrack_filter(filter_string), nbtrack_order_by(order_by)
 
     if view == ViewType.ACTIVE_ONLY:
         return search_runs(store, names, filter_string or None, order_by, max_results)

@@ -213,3 +213,24 @@ def test_client_runs_batches_and_histories():
     assert names == ["client"] and [e.name for e in client.list_experiments()][:1] == ["client"]
     found = client.search_runs([experiment_id], "tags.t = 'x'")
     assert [r.info.run_id for r in found] == [created.info.run_id] and found.token is None
+
+
+def test_mlflow_filters_on_run_name_parent_and_millisecond_times():
+    with mlflow.start_run(run_name="parent") as parent:
+        with mlflow.start_run(run_name="child's run", nested=True) as child:
+            pass
+    started = mlflow.get_run(child.info.run_id).info.start_time  # milliseconds, as MLflow code has them
+    by_name = mlflow.search_runs(filter_string="tags.mlflow.runName = 'child''s run'")
+    assert list(by_name["run_id"]) == [child.info.run_id]
+    by_parent = mlflow.search_runs(filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    assert list(by_parent["run_id"]) == [child.info.run_id]
+    recent = mlflow.search_runs(filter_string=f"attributes.start_time >= {started} and run_name LIKE 'child%'")
+    assert list(recent["run_id"]) == [child.info.run_id]
+    for condition in (f"= {started}", f"<= {started}", f"IN ({started}, 1)"):  # whole milliseconds, as MLflow's
+        same = mlflow.search_runs(filter_string=f"attributes.start_time {condition} and run_name LIKE 'child%'")
+        assert list(same["run_id"]) == [child.info.run_id], condition
+    assert mlflow.search_runs(filter_string=f"attributes.start_time > {started} and run_name LIKE 'child%'").empty
+    ordered = mlflow.search_runs(order_by=["tags.mlflow.runName DESC"])
+    assert list(ordered["tags.mlflow.runName"]) == ["parent", "child's run"]
+    with pytest.raises(nbtrack.errors.FilterSyntaxError):
+        mlflow.search_runs(filter_string="metrics.acc >")
