@@ -11,7 +11,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import run_mlflow_script
+from interop_helpers import run_mlflow_script
 
 from nbtrack import config
 from nbtrack.mlflow.entities import param_text
@@ -97,7 +97,7 @@ def with_mlflow(mlflow_python, tmp_path_factory) -> dict:
     """The original notebook's code run by the real MLflow; what MLflow recorded, and what it printed."""
     import subprocess
 
-    from conftest import mlflow_env
+    from interop_helpers import mlflow_env
 
     folder = tmp_path_factory.mktemp("original")
     (folder / "course.py").write_text(_script(course_notebook(IMPORT, tracked=False)))

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import nbtrack_cli, run_mlflow_script
+from interop_helpers import nbtrack_cli, run_mlflow_script
 
 import nbtrack
 from nbtrack import config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import nbtrack_cli, run_mlflow_script
+from interop_helpers import nbtrack_cli, run_mlflow_script
 
 from nbtrack import config
 from nbtrack.store.query import search_runs
