@@ -9,8 +9,10 @@ skipped, except under ``CI=true`` where that is a failure.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
+import uuid
 
 import pytest
 from interop_helpers import REPO, mlflow_env
@@ -59,3 +61,32 @@ def mlflow_python() -> str:
     if check.returncode != 0:
         _unavailable(f"{python} cannot import mlflow: {check.stderr.strip()[-300:]}")
     return python
+
+
+def _core_conftest():
+    """tests/core/conftest.py, loaded under its own name: its PostgreSQL server fixture serves here too."""
+    spec = importlib.util.spec_from_file_location("nbtrack_core_conftest", REPO / "tests" / "core" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+postgres_server = _core_conftest().postgres_server
+
+
+@pytest.fixture
+def mlflow_postgres_uri(postgres_server):
+    """A fresh PostgreSQL database for MLflow (its psycopg2 URI; nbtrack reads it with psycopg 3)."""
+    from sqlalchemy import create_engine, text
+
+    name = f"mlflow_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_server.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + f"/{name}"
+    for store in list(config._stores.values()):
+        if name in store.uri:
+            store.close()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -75,7 +75,23 @@ def test_import_carries_everything_mlflow_sees(mlflow_stores, kind, tmp_path, mo
     store = config.store_for(f"sqlite:///{target}")
     assert source["ids"]["gone"] not in set(search_runs(store, include_deleted=True)["run_id"])
 
-    for seen in source["runs"]:
+    _assert_same_as_mlflow(store, source["runs"])
+    parent = load_run(store, source["ids"]["parent"])
+    assert len(parent.metric_history("noisy")) == 3  # three values at step 0, as MLflow keeps them
+    assert parent.metrics["pos_inf"] == math.inf and math.isnan(parent.metrics["nan_metric"])
+    assert load_run(store, source["ids"]["broken"]).status == "FAILED"
+    assert load_run(store, source["ids"]["still-running"]).status == "RUNNING"
+
+    points = _count_points(store)
+    again = nbtrack_cli("--store", str(target), "import", "mlflow", source["uri"], cwd=source["cwd"])
+    assert again.returncode == 0, again.stderr
+    assert "imported 0 runs" in again.stdout and f"{len(source['runs'])} already imported" in again.stdout
+    assert _count_points(store) == points and len(search_runs(store)) == len(source["runs"])
+
+
+def _assert_same_as_mlflow(store, runs: list[dict]) -> None:
+    """Every run MLflow showed is in the nbtrack store with the same fields, points and artifact bytes."""
+    for seen in runs:
         run = load_run(store, seen["run_id"])  # MLflow's run ids are kept
         assert (run.experiment, run.name, run.status) == (seen["experiment"], seen["name"], seen["status"])
         assert run.start_time == seen["start_time"] / 1000
@@ -95,17 +111,19 @@ def test_import_carries_everything_mlflow_sees(mlflow_stores, kind, tmp_path, mo
         for name, _digest, context in seen["datasets"]:
             assert any(d["name"] == f"{name} ({context})" for d in run.datasets)
 
-    parent = load_run(store, source["ids"]["parent"])
-    assert len(parent.metric_history("noisy")) == 3  # three values at step 0, as MLflow keeps them
-    assert parent.metrics["pos_inf"] == math.inf and math.isnan(parent.metrics["nan_metric"])
-    assert load_run(store, source["ids"]["broken"]).status == "FAILED"
-    assert load_run(store, source["ids"]["still-running"]).status == "RUNNING"
 
-    points = _count_points(store)
-    again = nbtrack_cli("--store", str(target), "import", "mlflow", source["uri"], cwd=source["cwd"])
-    assert again.returncode == 0, again.stderr
-    assert "imported 0 runs" in again.stdout and f"{len(source['runs'])} already imported" in again.stdout
-    assert _count_points(store) == points and len(search_runs(store)) == len(source["runs"])
+@pytest.mark.postgres
+def test_import_from_an_mlflow_postgresql_store(mlflow_python, mlflow_postgres_uri, tmp_path, monkeypatch):
+    monkeypatch.setenv("NBTRACK_HEARTBEAT_TIMEOUT", "3600")
+    run_mlflow_script(mlflow_python, "make_store.py", mlflow_postgres_uri, cwd=tmp_path)
+    seen = run_mlflow_script(mlflow_python, "dump_store.py", mlflow_postgres_uri, cwd=tmp_path)["runs"]
+    target = tmp_path / "imported.db"
+    result = nbtrack_cli("--store", str(target), "import", "mlflow", mlflow_postgres_uri, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"imported {len(seen)} runs from mlflow" in result.stdout
+    _assert_same_as_mlflow(config.store_for(f"sqlite:///{target}"), seen)
+    again = nbtrack_cli("--store", str(target), "import", "mlflow", mlflow_postgres_uri, cwd=tmp_path)
+    assert f"{len(seen)} already imported" in again.stdout
 
 
 def test_import_reports_a_bad_run_and_goes_on(mlflow_stores, tmp_path):
