@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_core import mlflow_python  # noqa: E402  - the same MLflow virtualenv as the core benchmark
+from bench_core import copy_runs, mlflow_python  # noqa: E402  - the same MLflow virtualenv, the same copies
 
 
 def bench_log_metric(which: str, workdir: str, calls: int) -> dict:
@@ -93,17 +93,8 @@ def make_mlflow_store(path: str, runs: int, points: int) -> dict:
                 for step in range(first, min(points, first + 1000))])
         client.set_terminated(run.info.run_id)
     through_api = time.perf_counter() - start
+    copy_runs(path, (runs - seeds) // seeds)  # bench_core's: MLflow's rows, copied with new ids
     connection = sqlite3.connect(path)
-    connection.execute("create temp table originals as select run_uuid from runs")
-    copies = (runs - seeds) // seeds
-    for copy in range(1, copies + 1):
-        new_id = f"printf('%08x', {copy}) || substr(run_uuid, 9)"
-        for table in ("runs", "params", "metrics", "latest_metrics", "tags"):
-            columns = [row[1] for row in connection.execute(f"pragma table_info({table})")]
-            chosen = ", ".join(new_id if c == "run_uuid" else c for c in columns)
-            connection.execute(f"insert into {table} ({', '.join(columns)}) select {chosen} from {table} "
-                               "where run_uuid in (select run_uuid from originals)")
-    connection.commit()
     total_runs = connection.execute("select count(*) from runs").fetchone()[0]
     total_points = connection.execute("select count(*) from metrics").fetchone()[0]
     connection.close()

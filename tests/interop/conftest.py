@@ -12,34 +12,33 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
-import uuid
 
 import pytest
 from interop_helpers import REPO, mlflow_env
-
-from nbtrack import config
-from nbtrack.run import _active
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 VENV_PYTHON = REPO / "benchmarks" / ".venv-mlflow" / "bin" / "python"
 
 
+def _core_conftest():
+    """tests/core/conftest.py, loaded under its own name: its PostgreSQL server fixture serves here too."""
+    spec = importlib.util.spec_from_file_location("nbtrack_core_conftest", REPO / "tests" / "core" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_core = _core_conftest()
+isolated, postgres_server, postgres_uri = _core.isolated, _core.postgres_server, _core.postgres_uri
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Each test gets its own cwd and SQLite store, and leaves no active run behind."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NBTRACK_STORE", f"sqlite:///{tmp_path / 'store' / 'nbtrack.db'}")
-    monkeypatch.delenv("NBTRACK_ARTIFACTS", raising=False)
-    config.set_store(None)
-    config.set_experiment(None)
+def fresh_mlflow_state(isolated):
+    """Besides core's ``isolated`` (own cwd and SQLite store, no active run left): no active MLflow experiment."""
     import nbtrack.mlflow as shim
 
     shim._active_experiment = None
-    yield tmp_path
-    for run in list(reversed(_active)):
-        run.end()
-    config.set_store(None)
-    config.set_experiment(None)
+    yield
     shim._active_experiment = None
 
 
@@ -63,30 +62,7 @@ def mlflow_python() -> str:
     return python
 
 
-def _core_conftest():
-    """tests/core/conftest.py, loaded under its own name: its PostgreSQL server fixture serves here too."""
-    spec = importlib.util.spec_from_file_location("nbtrack_core_conftest", REPO / "tests" / "core" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-postgres_server = _core_conftest().postgres_server
-
-
 @pytest.fixture
-def mlflow_postgres_uri(postgres_server):
-    """A fresh PostgreSQL database for MLflow (its psycopg2 URI; nbtrack reads it with psycopg 3)."""
-    from sqlalchemy import create_engine, text
-
-    name = f"mlflow_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_server.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + f"/{name}"
-    for store in list(config._stores.values()):
-        if name in store.uri:
-            store.close()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def mlflow_postgres_uri(postgres_uri):
+    """A fresh PostgreSQL database, as MLflow names it (``postgresql://``: MLflow picks its own driver)."""
+    return postgres_uri.replace("postgresql+psycopg://", "postgresql://")
