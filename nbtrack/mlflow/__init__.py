@@ -28,13 +28,16 @@ from .. import config
 from ..run import Run as _Run
 from ..run import active_run as _active_run
 from . import cells, targets
-from .entities import ActiveRun, Experiment, Run, RunStatus, ViewType, artifact_uri
 from .exceptions import MlflowException
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from .client import MlflowClient
+    from .entities import ActiveRun, Experiment, Run
+
+ACTIVE_ONLY = 1  # ViewType.ACTIVE_ONLY (entities load on first use: importing this module stays cheap)
+ENTITIES = ("ActiveRun", "Experiment", "Run", "RunStatus", "ViewType")
 
 __all__ = [
     "set_tracking_uri", "get_tracking_uri", "is_tracking_uri_set", "set_experiment", "get_experiment",
@@ -125,7 +128,7 @@ def create_experiment(name: str, artifact_location: str | None = None, tags: dic
     return ensure_experiment(name).experiment_id
 
 
-def search_experiments(view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+def search_experiments(view_type: int = ACTIVE_ONLY, max_results: int | None = None,
                        filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
     """Experiments, optionally filtered by name (``name = 'x'``, ``name LIKE 'x%'``)."""
     from .client import MlflowClient
@@ -162,6 +165,12 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         run = _Run(experiment=experiment, name=run_name, tags=tags, notes=description,
                    nested=current is not None or parent_run_id is not None, parent_run_id=parent_run_id)
     targets.remember(run)
+    return _handle(run)
+
+
+def _handle(run: Any) -> "ActiveRun":
+    from .entities import ActiveRun
+
     return ActiveRun(run, _leave)
 
 
@@ -176,30 +185,40 @@ def _adopt(cell: Any, experiment: str | None, explicit: bool, run_name: str | No
     """The cell's run stands in for the first run the cell's code starts."""
     import sys
 
+    from ..values import check_name
     from .experiments import move_run
 
     run = cell.run
     cells.claim(run)
     if experiment is not None and experiment != run.experiment:
         if run._options.get("experiment") is None or explicit:
-            run.flush()
-            run.experiment = experiment
-            move_run(run.run_id, experiment)
+            run.experiment = experiment  # a run not written yet is created there
+            _edit_stored(run, lambda: move_run(run.run_id, experiment), f"move this cell's run to {experiment!r}")
         else:
             print(f"nbtrack: this cell's run stays in experiment {run.experiment!r} (named by %%track or "
                   f"%nbtrack experiment), not {experiment!r}", file=sys.stderr)
     if run_name is not None:
-        from ..values import check_name
-
         run.name = check_name("run name", run_name)
-        run.flush()
-        config.store_for(run.store_uri).rename_run(run.run_id, run.name)
+        _edit_stored(run, lambda: config.store_for(run.store_uri).rename_run(run.run_id, run.name),
+                     f"rename this cell's run to {run.name!r}")
     if tags:
         run.set_tags(tags)
     if description:
         run.log_note(description)
     targets.remember(run)
-    return ActiveRun(run, _leave)
+    return _handle(run)
+
+
+def _edit_stored(run: Any, edit: Any, what: str) -> None:
+    """Apply ``edit`` to the stored run once it is written; a store that cannot be reached is said,
+    not raised (the cell's code goes on; a run still to be written takes the new value anyway)."""
+    import sys
+
+    try:
+        run.flush()  # waits for a flush under way, then creates the run if it is not yet written
+        edit()
+    except Exception as error:  # noqa: BLE001 - tracking never breaks the user's cell
+        print(f"nbtrack: could not {what} ({type(error).__name__}: {error})", file=sys.stderr)
 
 
 def _leave(run: Any, error: BaseException | None) -> None:
@@ -233,6 +252,8 @@ def _error_document(error: BaseException) -> dict:
 def end_run(status: str = "FINISHED") -> None:
     """End the active run (nothing when there is none). A ``%%track`` cell's run ends with its cell."""
     global _last_run_id
+    from .entities import RunStatus
+
     run = _active_run()
     if run is None:
         return
@@ -251,7 +272,7 @@ def end_run(status: str = "FINISHED") -> None:
 def active_run() -> ActiveRun | None:
     """The innermost active run (a ``%%track`` cell's run in a tracked cell), or None."""
     run = _active_run()
-    return None if run is None else ActiveRun(run, _leave)
+    return None if run is None else _handle(run)
 
 
 def last_active_run() -> Run | None:
@@ -426,13 +447,15 @@ def log_input(dataset: Any, context: str | None = None, tags: dict[str, str] | N
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """``runs:/<run_id>[/<artifact_path>]`` of the active run."""
+    from .entities import artifact_uri
+
     return artifact_uri(_logging_run().run_id, artifact_path)
 
 
 # --- reading -----------------------------------------------------------------------------
 
 def search_runs(experiment_ids: list[str] | None = None, filter_string: str = "",
-                run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 100_000,
+                run_view_type: int = ACTIVE_ONLY, max_results: int = 100_000,
                 order_by: Sequence[str] | None = None, output_format: str = "pandas",
                 search_all_experiments: bool = False,
                 experiment_names: list[str] | None = None) -> "pd.DataFrame | list[Run]":
@@ -474,6 +497,10 @@ def __getattr__(name: str) -> Any:
         from .client import MlflowClient
 
         return MlflowClient
+    if name in ENTITIES:
+        from . import entities
+
+        return getattr(entities, name)
     from .unsupported import lookup
 
     return lookup(name)
