@@ -11,7 +11,7 @@ import re
 
 import nbformat
 import pytest
-from interop_helpers import run_mlflow_script
+from interop_helpers import nbtrack_cli, run_mlflow_script
 
 from nbtrack import config
 from nbtrack.mlflow.entities import param_text
@@ -164,3 +164,24 @@ def test_course_notebook_records_what_mlflow_records(with_mlflow, tracked, tmp_p
     assert _printed(executed, "COLUMNS") == next(line for line in with_mlflow["stdout"].splitlines()
                                                 if line.startswith("COLUMNS"))
     assert re.search(r"baseline rmse \d\.\d{4}", _printed(executed, "baseline rmse"))
+
+
+def test_a_tracked_notebook_exports_to_mlflow_with_its_source(with_mlflow, mlflow_python, tmp_path):
+    """Exported, the cell runs show in MLflow as notebook runs: source tags, the cell, the snapshot."""
+    path = tmp_path / "course.ipynb"
+    nbformat.write(course_notebook("import nbtrack.mlflow as mlflow", tracked=True), str(path))
+    run_notebook(path, store=tmp_path / "unused.db")
+    target = tmp_path / "exported" / "mlflow.db"
+    target.parent.mkdir()
+    result = nbtrack_cli("--store", str(tmp_path / "mlflow.db"), "export", "mlflow", str(target),
+                         "--mlflow-python", mlflow_python)
+    assert result.returncode == 0, result.stderr
+    seen = {r["name"]: r for r in run_mlflow_script(mlflow_python, "dump_store.py", f"sqlite:///{target}")["runs"]}
+    assert set(seen) == set(with_mlflow["runs"])
+    for name, cell in (("baseline", RUNS[0]), ("regularized", RUNS[1]), ("sweep", RUNS[2])):
+        tags = seen[name]["tags"]
+        assert tags["mlflow.source.type"] == "NOTEBOOK" and tags["mlflow.source.name"] == str(path)
+        assert tags["mlflow.source.cell"] == "%%track\n" + cell
+        assert {"notebook.py", "notebook.ipynb", "nbtrack/run.json"} <= set(seen[name]["artifacts"])
+        assert seen[name]["params"] == with_mlflow["runs"][name]["params"]
+
