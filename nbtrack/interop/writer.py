@@ -82,11 +82,41 @@ def _artifact_rows(store: "SqlStore", run: ImportedRun, report: ImportReport) ->
     return rows
 
 
+def _redacted(run: ImportedRun) -> None:
+    """Secrets in another tracker's params, tags, notes and documents are redacted as nbtrack's own
+    are when logged (nbtrack.secrets), and listed in the run's ``redactions`` document."""
+    from .. import secrets
+
+    rows: list[dict] = list(run.documents.get("redactions") or [])
+
+    def clean(where: str, value, name=None):
+        findings: list = []
+        redacted = secrets.redact_value(value, name, findings)
+        if redacted != value:  # a value redacted before (by nbtrack, then exported) is not counted again
+            rows.extend(secrets.summarize(where, findings))
+        return redacted
+
+    run.params = {k: clean(f"params.{k}", v, k) for k, v in run.params.items()}
+    run.tags = {k: clean(f"tags.{k}", v, k) for k, v in run.tags.items()}
+    run.notes = clean("notes", run.notes)
+    for key, value in list(run.documents.items()):
+        if key != "redactions":
+            findings: list = []
+            redacted = secrets.redact_document(value, findings)
+            if redacted != value:
+                run.documents[key] = redacted
+                rows.extend(secrets.summarize(f"documents.{key}", findings))
+    if rows:
+        run.documents["redactions"] = rows
+
+
 def batch_for(store: "SqlStore", run: ImportedRun, report: ImportReport) -> Batch:
     """Everything about one imported run as one batch (params, every metric point, tags, artifacts, ...)."""
     import json
 
     from ..values import check_key, check_name, encode_param, normalize_param, tag_value
+
+    _redacted(run)
 
     check_name("experiment name", run.experiment)
     check_name("run name", run.name)
