@@ -35,11 +35,11 @@ isolated, postgres_server, postgres_uri = _core.isolated, _core.postgres_server,
 @pytest.fixture(autouse=True)
 def fresh_mlflow_state(isolated):
     """Besides core's ``isolated`` (own cwd and SQLite store, no active run left): no active MLflow experiment."""
-    import nbtrack.mlflow as shim
+    from nbtrack.mlflow import lifecycle
 
-    shim._active_experiment = None
+    lifecycle.state.active_experiment = None
     yield
-    shim._active_experiment = None
+    lifecycle.state.active_experiment = None
 
 
 def _unavailable(reason: str):
