@@ -76,8 +76,11 @@ class Run:
         parent stay; it is RUNNING again). ``parent_run_id``: the parent, given explicitly.
         ``activate=False``: a run that is not pushed on the active-run stack (an MLflow
         client's ``create_run``); it is logged to through the Run object only."""
+        parent = active_run() if activate else None
+        if parent is not None and not nested:
+            raise ActiveRunError(parent.run_id)
         resumed = None
-        if resume is not None:
+        if resume is not None:  # reopened only once nothing else can refuse the run
             from .resume import reopen_stored_run
 
             resumed = reopen_stored_run(config.store_for(config.store_uri()), resume)
@@ -90,9 +93,6 @@ class Run:
             check_name("experiment name", experiment.strip())
         if name is not None:
             check_name("run name", name)
-        parent = active_run() if activate else None
-        if parent is not None and not nested:
-            raise ActiveRunError(parent.run_id)
         if parent_run_id is not None or resumed is not None:
             parent, nested = None, False
         self.run_id = resumed.run_id if resumed is not None else uuid.uuid4().hex

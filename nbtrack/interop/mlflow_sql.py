@@ -10,7 +10,15 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator
 
-from .mlflow_runs import MlflowRun, artifact_sources, dataset_entry, id_mapper, sql_metric_value, to_imported
+from .mlflow_runs import (
+    FLOAT_MAX,
+    MlflowRun,
+    artifact_sources,
+    dataset_entry,
+    id_mapper,
+    sql_metric_value,
+    to_imported,
+)
 from .model import ImportedRun, SkippedRun
 
 RUN_CHUNK = 100
@@ -107,10 +115,13 @@ class MlflowSqlSource:
                                                          f"WHERE {where}", ids):
             tags[run_id][key] = value if value is not None else ""
         points: dict[str, list] = {i: [] for i in ids}
+        limit = FLOAT_MAX
         for run_id, key, step, value, is_nan, moment in self._rows(
                 connection, f"SELECT run_uuid, {_key()}, step, value, is_nan, timestamp FROM metrics WHERE {where}",
                 ids):  # no ORDER BY: a sort of every point for nothing (histories are ordered when read)
-            points[run_id].append((key, int(step), sql_metric_value(value, bool(is_nan)), moment / 1000))
+            if is_nan or not -limit < value < limit:  # the rare NaN or infinity, kept by MLflow in its own way
+                value = sql_metric_value(value, bool(is_nan))
+            points[run_id].append((key, step, value, moment / 1000))
         datasets = self._datasets(connection, ids)
         for run in chunk:
             run_id = run[0]

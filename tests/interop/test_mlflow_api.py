@@ -83,6 +83,12 @@ def test_resume_continues_a_stored_run():
         mlflow.log_metric("test_acc", 0.8)
     after = nbtrack.get_run(run.info.run_id)
     assert after.status == "FINISHED" and after.name == "first" and after.start_time == before.start_time
+    with nbtrack.track("other"):  # refused while another run is active: the stored run is left as it was
+        with pytest.raises(mlflow.MlflowException, match="is already active"):
+            mlflow.start_run(run_id=run.info.run_id)
+        with pytest.raises(nbtrack.errors.ActiveRunError):
+            nbtrack.Run(resume=run.info.run_id)
+    assert nbtrack.get_run(run.info.run_id).status == "FINISHED"
     assert after.metrics == {"acc": 0.7, "test_acc": 0.8}
     assert after.end_time > before.end_time and after.document_keys == before.document_keys
 
