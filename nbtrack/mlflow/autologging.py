@@ -1,4 +1,5 @@
-"""``mlflow.autolog(...)`` delegates to ``nbtrack.autolog()`` (the autolog layer, imported lazily).
+"""``mlflow.autolog(...)`` and ``mlflow.<flavor>.autolog(...)`` delegate to ``nbtrack.autolog``
+(the autolog layer, imported lazily: a clear NotImplementedError while it is not installed).
 
 MLflow's arguments that nbtrack.autolog takes are passed on; one it does not take raises
 NotImplementedError when it asks for something other than MLflow's default.
@@ -18,7 +19,7 @@ MLFLOW_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _nbtrack_autolog() -> Any:
+def _nbtrack_autolog(call: str = "mlflow.autolog()") -> Any:
     import types
 
     import nbtrack
@@ -32,7 +33,7 @@ def _nbtrack_autolog() -> Any:
         if error.name not in ("nbtrack.autolog",):
             raise
         raise NotImplementedError(
-            "mlflow.autolog() needs nbtrack.autolog(), which this version of nbtrack does not have; "
+            f"{call} needs nbtrack.autolog(), which this version of nbtrack does not have; "
             "log params and metrics with mlflow.log_params / mlflow.log_metrics meanwhile") from None
     function = getattr(module, "autolog", None)
     if not callable(function):
@@ -55,3 +56,34 @@ def autolog(arguments: dict[str, Any]) -> Any:
             raise NotImplementedError(f"mlflow.autolog({name}={value!r}) is not supported by nbtrack.autolog(); "
                                       f"it takes: {', '.join(parameters) or 'no arguments'}")
     return function(**passed)
+
+
+# mlflow.<flavor>.autolog -> the framework nbtrack.autolog knows it by
+FLAVOR_FRAMEWORKS = {"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "pytorch": "lightning",
+                     "lightning": "lightning", "keras": "keras", "tensorflow": "keras", "transformers": "transformers"}
+# arguments of MLflow's flavor autologs with no nbtrack counterpart, and their MLflow defaults
+MLFLOW_ONLY = {"log_input_examples": False, "log_model_signatures": True, "log_traces": True,
+               "registered_model_name": None, "serialization_format": None, "pos_label": None,
+               "exclude_flavors": None, "checkpoint": None, "checkpoint_monitor": None, "checkpoint_mode": None,
+               "checkpoint_save_best_only": None, "checkpoint_save_weights_only": None,
+               "checkpoint_save_freq": None, "log_every_epoch": None, "log_every_n_step": None,
+               "model_format": None, "saved_model_kwargs": None, "keras_model_kwargs": None}
+
+
+def flavor_autolog(flavor: str, arguments: dict[str, Any]) -> Any:
+    """``mlflow.<flavor>.autolog(...)``: that framework's switch in nbtrack.autolog."""
+    framework = FLAVOR_FRAMEWORKS[flavor]
+    _nbtrack_autolog(f"mlflow.{flavor}.autolog()")  # says clearly when the autolog layer is missing
+    module = importlib.import_module("nbtrack.autolog")
+    passed = {}
+    for name, value in arguments.items():
+        if name in MLFLOW_ONLY:
+            if value not in (MLFLOW_ONLY[name], None) and not (name == "serialization_format" and value):
+                raise NotImplementedError(f"mlflow.{flavor}.autolog({name}={value!r}) is not supported by "
+                                          f"nbtrack.autolog.{framework}(); leave it out")
+            continue
+        passed[name] = value
+    switch = getattr(module, framework, None)
+    if callable(switch):
+        return switch(**passed)
+    return module.configure(framework, **passed)

@@ -34,7 +34,7 @@ FLAVORS = ("sklearn", "pytorch", "tensorflow", "keras", "xgboost", "lightgbm", "
            "pyfunc", "statsmodels", "spark", "onnx", "prophet", "h2o", "fastai", "lightning", "spacy",
            "openai", "langchain", "models", "artifacts", "genai", "gateway", "deployments", "pmdarima")
 FLAVOR_HINTS: dict[str, str] = {
-    "autolog": "call mlflow.autolog() (nbtrack.autolog()), which covers every supported framework",
+    "autolog": "nbtrack.autolog() covers scikit-learn, XGBoost, LightGBM, Lightning, Keras and transformers",
     "log_model": "nbtrack.log_artifact(model, name='model.skops') (scikit-learn) or name='model.pkl'",
     "save_model": "nbtrack.log_artifact(model, name='model.skops') (scikit-learn) or name='model.pkl'",
     "load_model": "nbtrack.get_run(run_id).artifact('model.skops').load()",
@@ -62,10 +62,16 @@ def stub(call: str, instead: str) -> Callable[..., NoReturn]:
 class FlavorModule(types.ModuleType):
     """``mlflow.<flavor>`` (e.g. ``mlflow.sklearn``): every function raises NotImplementedError."""
 
-    def __getattr__(self, name: str) -> Callable[..., NoReturn]:
+    def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("__"):
             raise AttributeError(name)
-        call = f"mlflow.{self.__name__.rsplit('.', 1)[-1]}.{name}"
+        flavor = self.__name__.rsplit(".", 1)[-1]
+        if name == "autolog":
+            from .autologging import FLAVOR_FRAMEWORKS, flavor_autolog
+
+            if flavor in FLAVOR_FRAMEWORKS:
+                return lambda **arguments: flavor_autolog(flavor, arguments)
+        call = f"mlflow.{flavor}.{name}"
         return stub(call, FLAVOR_HINTS.get(name, "log what you need with mlflow.log_artifact / nbtrack.log_artifact"))
 
 

@@ -164,6 +164,15 @@ def test_autolog_delegates_to_nbtrack_autolog_or_says_it_is_missing():
         mlflow.autolog(disable=True)
     with pytest.raises(TypeError, match="unexpected arguments: no_such_option"):
         mlflow.autolog(no_such_option=1)
+    if importlib.util.find_spec("nbtrack.autolog") is None:
+        with pytest.raises(NotImplementedError, match=r"mlflow.sklearn.autolog\(\) needs nbtrack.autolog"):
+            mlflow.sklearn.autolog()
+    else:  # a flavour's autolog is that framework's switch
+        mlflow.sklearn.autolog(disable=True)
+    with pytest.raises(NotImplementedError):  # MLflow's model registry has no nbtrack counterpart
+        mlflow.sklearn.autolog(registered_model_name="churn-model")
+    with pytest.raises(NotImplementedError, match="mlflow.prophet.autolog is not supported"):
+        mlflow.prophet.autolog()
 
 
 def test_artifacts_land_under_mlflow_paths(tmp_path):
