@@ -25,6 +25,15 @@ def test_progress_draws_on_a_terminal():
         for _ in range(4):
             progress.advance()
         progress.close()
-    shown = os.read(leader, 4096).decode()
+    chunks = []
+    while True:  # everything written, until the closed terminal says so (EIO)
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
     os.close(leader)
+    shown = b"".join(chunks).decode()
     assert "importing from mlflow [" in shown and "4/4" in shown and shown.endswith("\r\n")
