@@ -73,6 +73,16 @@ def log_artifact(obj: Any, name: str | None = None) -> str:
     return _require("log_artifact").log_artifact(obj, name)
 
 
+def log_image(image: Any, name: str, step: int | None = None) -> str:
+    """Keep an image (figure, array, PIL image, bytes, file) as one step of the media series ``name``."""
+    return _require("log_image").log_image(image, name, step)
+
+
+def log_figure(figure: Any, name: str, step: int | None = None) -> str:
+    """Keep a matplotlib or plotly figure as one step of the media series ``name``."""
+    return _require("log_figure").log_figure(figure, name, step)
+
+
 def log_dataset(data: Any, name: str) -> dict:
     """Fingerprint the data the active run used (content hash, shape, columns, dtypes)."""
     return _require("log_dataset").log_dataset(data, name)

@@ -201,6 +201,10 @@ KINDS: tuple[ArtifactKind, ...] = (
         "skops", "application/x-skops",
         accepts=lambda obj, name: name is not None and _suffix(name) == "skops",
         dump=_dump_skops, load=_load_skops, guess_media_type=False),
+    ArtifactKind(  # one step of a media series (nbtrack.media): written only by log_image / log_figure
+        "media", "image/png", accepts=lambda obj, name: False,
+        dump=lambda obj, name: bytes(obj), load=lambda data, name, media_type: _load_media(data, name, media_type),
+        guess_media_type=False),
     ArtifactKind(
         "pickle", "application/x-python-pickle", accepts=lambda obj, name: True,
         dump=_dump_pickle, load=_load_pickle,
@@ -208,6 +212,12 @@ KINDS: tuple[ArtifactKind, ...] = (
 )
 
 _BY_KIND = {kind.kind: kind for kind in KINDS}
+
+
+def _load_media(data: bytes, name: str, media_type: str) -> Any:
+    from .media import load_media
+
+    return load_media(data, name, media_type)
 
 
 def artifact_kind(kind: str) -> ArtifactKind:

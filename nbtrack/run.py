@@ -123,6 +123,7 @@ class Run:
         self._environment_thread: threading.Thread | None = None
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
+        self._media_steps: dict[str, int] = {}
         if resumed is not None:  # what the stored run holds: params stay fixed, steps and latest values go on
             self._created = True
             self._params, self._tags = dict(resumed.params), dict(resumed.tags)
@@ -283,6 +284,42 @@ class Run:
             self._artifact_names.append(display_name)
             self._touched = True
         return display_name
+
+    def log_image(self, image: Any, name: str, step: int | None = None) -> str:
+        """Keep ``image`` as step ``step`` of the media series ``name`` (``step=None``: the next one).
+
+        Takes matplotlib and plotly figures, numpy arrays (HxW, HxWx3, HxWx4; floats in [0, 1]
+        or integers in [0, 255]), PIL images, image bytes and image file paths. The dashboard
+        shows one series of several runs side by side with one step slider. Returns the
+        stored artifact name (``name/step-000000012.png``).
+        """
+        return self._log_media(image, name, step)
+
+    def log_figure(self, figure: Any, name: str, step: int | None = None) -> str:
+        """Keep a matplotlib or plotly figure as step ``step`` of the media series ``name``
+        (``step=None``: the next one); see :meth:`log_image`."""
+        from .media import is_figure
+
+        if not is_figure(figure):
+            raise TypeError(f"log_figure takes a matplotlib or plotly figure, not {type(figure).__name__}; "
+                            "use log_image for arrays, PIL images, bytes and files")
+        return self._log_media(figure, name, step)
+
+    def _log_media(self, obj: Any, name: str, step: int | None) -> str:
+        from .media import check_step, prepare_media
+
+        self._check_open()
+        check_key("media", name)
+        with self._lock:
+            chosen = self._media_steps.get(name, 0) if step is None else check_step(name, step)
+        row = prepare_media(self, obj, name, chosen)
+        with self._lock:
+            self._media_steps[name] = max(self._media_steps.get(name, 0), chosen + 1)
+            self._pending.artifacts.append(row)
+            if name not in self._artifact_names:
+                self._artifact_names.append(name)
+            self._touched = True
+        return row["name"]
 
     def log_dataset(self, data: Any, name: str) -> dict:
         """Fingerprint a DataFrame, array or file (content hash, shape, columns, dtypes)."""

@@ -13,6 +13,8 @@ import ipywidgets as w
 import traitlets
 
 from .columns import STATUSES, column_label, kind_of
+from .lazyview import LazyView
+from .mediaview import MediaView
 from .panels import CompareView, DetailView
 from .plotview import PlotView
 from .state import DashboardState
@@ -26,8 +28,9 @@ PANELS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("Plots", lambda state, report: PlotView(state, report, defer=True)),
     ("Run detail", DetailView),
     ("Compare", CompareView),
+    ("Media", lambda state, report: MediaView(state, report, active=False)),  # drawn when its tab opens
 )
-TAB_PLOTS, TAB_DETAIL, TAB_COMPARE = 0, 1, 2
+TAB_PLOTS, TAB_DETAIL, TAB_COMPARE, TAB_MEDIA = 0, 1, 2, 3
 
 
 class Dashboard(ViewHelpers, w.VBox):
@@ -95,11 +98,15 @@ class Dashboard(ViewHelpers, w.VBox):
         # -- views ------------------------------------------------------------------
         self.table = RunTableView(self.state, report)
         self.panels = {title: factory(self.state, report) for title, factory in PANELS}
-        self.plots, self.detail, self.compare = (self.panels[t] for t in ("Plots", "Run detail", "Compare"))
+        self.plots, self.detail, self.compare, self.media = (
+            self.panels[t] for t in ("Plots", "Run detail", "Compare", "Media"))
         self.tabs = w.Tab(children=list(self.panels.values()))
         for index, title in enumerate(self.panels):
             self.tabs.set_title(index, title)
         self.tabs.add_class("nbtrack-tabs")
+        lazy = [(i, p) for i, p in enumerate(self.panels.values()) if isinstance(p, LazyView)]
+        self.tabs.observe(self._guard(lambda c: [setattr(p, "active", c["new"] == i) for i, p in lazy]),
+                          "selected_index")  # a lazy panel draws when its tab is shown
 
         # -- wiring ------------------------------------------------------------------
         self.filter_box.observe(self._guard(self._on_filter), "value")
