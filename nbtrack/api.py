@@ -17,15 +17,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def track(experiment: str | None = None, name: str | None = None, tags: dict | None = None,
-          params: dict | None = None, notes: str | None = None, nested: bool = False) -> Run:
+          params: dict | None = None, notes: str | None = None, nested: bool = False,
+          system_metrics: bool | float | None = None) -> Run:
     """Start a run and make it the active one.
 
     Use it as ``with nbtrack.track("churn") as run:``, as a decorator
     ``@nbtrack.track("churn")`` (each call is a run), or as a plain call followed by
     ``run.end()``. Starting a run while one is active raises ActiveRunError unless
     ``nested=True``, which makes the new run a child of the active one.
+    ``system_metrics``: seconds between CPU/memory/GPU samples (``system/...`` metrics),
+    False for none; None follows ``NBTRACK_SYSTEM_METRICS`` (default every 10 s).
     """
-    return Run(experiment=experiment, name=name, tags=tags, params=params, notes=notes, nested=nested)
+    return Run(experiment=experiment, name=name, tags=tags, params=params, notes=notes, nested=nested,
+               system_metrics=system_metrics)
 
 
 def _require(call: str) -> Run:

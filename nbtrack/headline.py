@@ -15,6 +15,7 @@ def headline_key(keys: Iterable[str]) -> str | None:
     """The preferred metric among ``keys``: an exact preferred name, then one ending in
     ``_<preferred name>``, else the first by name; None when there are no keys."""
     keys = sorted(keys)
+    keys = [key for key in keys if not key.startswith("system/")] or keys  # CPU/memory lead nothing
     lowered = {key.lower(): key for key in reversed(keys)}
     for name in HEADLINE_PREFERENCE:
         if name in lowered:

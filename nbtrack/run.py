@@ -70,12 +70,16 @@ class Run:
 
     def __init__(self, experiment: str | None = None, name: str | None = None,
                  tags: dict | None = None, params: dict | None = None, notes: str | None = None,
-                 nested: bool = False, capture_environment: bool = True, *, resume: str | None = None,
-                 parent_run_id: str | None = None, activate: bool = True) -> None:
+                 nested: bool = False, capture_environment: bool = True, system_metrics: Any = None, *,
+                 resume: str | None = None, parent_run_id: str | None = None, activate: bool = True) -> None:
         """``resume``: continue the stored run with this id (its experiment, name, start and
         parent stay; it is RUNNING again). ``parent_run_id``: the parent, given explicitly.
         ``activate=False``: a run that is not pushed on the active-run stack (an MLflow
-        client's ``create_run``); it is logged to through the Run object only."""
+        client's ``create_run``); it is logged to through the Run object only.
+        ``system_metrics``: see :func:`nbtrack.sysmetrics.interval_for`."""
+        from . import sysmetrics
+
+        system_interval = sysmetrics.interval_for(system_metrics)  # a bad option fails before the run starts
         parent = active_run() if activate else None
         if parent is not None and not nested:
             raise ActiveRunError(parent.run_id)
@@ -108,7 +112,7 @@ class Run:
         self.store_uri = config.store_uri()
         self.pid = os.getpid()
         self._options = dict(experiment=experiment, name=name, tags=tags, params=params, notes=notes,
-                             nested=nested, capture_environment=capture_environment)
+                             nested=nested, capture_environment=capture_environment, system_metrics=system_metrics)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._created = False
@@ -138,6 +142,8 @@ class Run:
             with _stack_lock:
                 _active.append(self)
         FLUSHER.add(self)
+        if system_interval is not None:
+            sysmetrics.SYSTEM_METRICS.watch(self, system_interval)
         self._captures_environment = capture_environment
         if capture_environment:
             self._start_environment_capture()
@@ -396,6 +402,9 @@ class Run:
         if self.status != "RUNNING":
             return
         self._wait_for_environment()
+        from . import sysmetrics
+
+        sysmetrics.finish(self)
         with self._lock:
             self.end_time = time.time()
             self.status = status

@@ -77,10 +77,11 @@ def available_columns(summary: Any, include_system: bool = False) -> list[str]:
 
 
 def default_columns(summary: Any) -> list[str]:
-    """The params that vary across the matching runs (more than one distinct value), then every metric."""
+    """The params that vary across the matching runs (more than one distinct value), then every
+    metric but the ``system/`` ones (CPU, memory, GPU: offered in the chooser and the plots)."""
     params = getattr(summary, "params", {}) or {}
     varying = [f"params.{k}" for k in sorted(params) if (params[k] or 0) > 1]
-    metrics = [f"metrics.{k}" for k in sorted(getattr(summary, "metrics", {}) or {})]
+    metrics = [f"metrics.{k}" for k in sorted(getattr(summary, "metrics", {}) or {}) if not k.startswith("system/")]
     return varying + metrics
 
 

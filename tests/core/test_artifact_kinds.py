@@ -16,7 +16,7 @@ def test_unknown_kind_error_lists_the_valid_choices():
     with pytest.raises(ValueError, match="unknown artifact kind 'nope'; known kinds: text, file, figure"):
         artifact_kind("nope")
     assert [kind.kind for kind in KINDS] == ["text", "file", "figure", "plotly", "dataframe", "json",
-                                             "skops", "pickle"]
+                                             "skops", "media", "pickle"]
 
 
 def test_objects_find_their_kind():
