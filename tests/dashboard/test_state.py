@@ -100,12 +100,14 @@ def test_selecting_runs_changes_the_plotted_traces(runs12):
     board.table.row_for(ids[5]).check.value = True
     assert board.state.selected == [ids[3], ids[5]]
     assert board.plots.plotted_run_ids() == [ids[3], ids[5]]
-    bundle = board.plots.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
-    assert [t["customdata"][0] for t in bundle["data"]] == [ids[3], ids[5]]
-    assert all(len(t["x"]) == 3 for t in bundle["data"])
-    board.plots.kind.value = "bar"
-    assert board.plots.figure.data[0].type == "bar" and list(board.plots.figure.data[0].customdata) == [ids[3], ids[5]]
+    traces = board.plots.figure.data
+    assert [t.customdata[0] for t in traces] == [ids[3], ids[5]] and all(len(t.x) == 3 for t in traces)
+    board.plots.kind.value = "bar"  # the page's bars, the selected ones opaque
+    assert board.plots.figure.data[0].type == "bar" and board.plots.plotted_run_ids() == ids
+    assert board.plots.selected_on_plot() == [ids[3], ids[5]]
     board.table.row_for(ids[3]).check.value = False
+    assert board.plots.selected_on_plot() == [ids[5]]
+    board.plots.kind.value = "history"
     assert board.plots.plotted_run_ids() == [ids[5]]
     board.table.clear_button.click()
     assert board.plots.plotted_run_ids() == ids
@@ -200,7 +202,7 @@ def test_everything_from_a_run_is_escaped(store):
     for fragment in re.findall(r"<[^>]*>", html):
         assert not fragment.lower().startswith("<img"), fragment
     assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 5
-    plotted = str(board.plots.output.outputs[0]["data"])
+    plotted = board.plots.figure.to_json()
     assert EVIL not in plotted and "&lt;img src=x onerror=alert(1)&gt;" in plotted
 
 
