@@ -17,9 +17,11 @@ def _values_differ(values: Sequence[Any]) -> bool:
     return len(texts) > 1
 
 
-def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = None) -> str:
+def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = None,
+                 differences_only: bool = False) -> str:
     """Params and metrics of two or more runs side by side; rows whose values differ are
-    highlighted (class ``nbtrack-differs``) and the best value of each metric is marked."""
+    highlighted (class ``nbtrack-differs``) and the best value of each metric is marked.
+    With ``differences_only`` the rows where every run agrees are left out."""
     if len(records) < 2:
         return "<i>select two or more runs to compare</i>"
     head = [{"run_id": r.run_id, "label": run_label(r.run_id, r.name), "badge": trusted(status_badge(r.status))}
@@ -33,6 +35,8 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
         for key in keys:
             values = [(getattr(r, kind, {}) or {}).get(key) for r in records]
             differs = _values_differ(values)
+            if differences_only and not differs:
+                continue
             best: dict[str, float] = {}
             if kind == "metrics":
                 numbers = [v for v in values if isinstance(v, (int, float)) and v == v]
@@ -44,7 +48,8 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
             cells = [{"text": "" if value is None else value_text(value),
                       "best": bool(best) and is_best(key, value, best)} for value in values]
             rows.append({"key": key, "differs": differs, "cells": cells})
-        sections.append((kind, rows))
+        if rows:
+            sections.append((kind, rows))
     return str(macro("compare.html", "compare_table", head, sections, len(records) + 1))
 
 

@@ -1,4 +1,4 @@
-"""The detail panel (one run, with the actions) and the compare panel (two or more runs)."""
+"""The detail panel (one run, with the actions); the compare panel lives in compareview.py."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
-from ..guard import guarded
-from .compare import compare_html, diff_html, diff_lines_html
-from .detail import detail_html, notebook_snapshot_text, plotly_artifacts
-from .figures import run_label
+from .detail import detail_html, plotly_artifacts
 from .state import DashboardState
 from .table import esc
 from .viewbase import ViewHelpers
-
-MAX_COMPARED = 8
 
 
 def _api() -> Any:
@@ -107,63 +102,3 @@ class DetailView(ViewHelpers, w.VBox):
             outputs.append({"output_type": "display_data", "metadata": {},
                             "data": {"application/vnd.plotly.v1+json": spec, "text/plain": f"<figure {name}>"}})
         self.figures.outputs = tuple(outputs)
-
-
-class CompareView(ViewHelpers, w.VBox):
-    """Params and metrics of the selected runs side by side, and a notebook diff of two of them."""
-
-    def __init__(self, state: DashboardState, report_error: Callable[[Exception], None] | None = None) -> None:
-        self.state = state
-        self._report_error = report_error or (lambda error: None)
-        self.records: list[Any] = []
-        self.table = w.HTML()
-        self.table.add_class("nbtrack-compare-html")
-        self.run_a = w.Dropdown(description="diff", layout=w.Layout(width="300px"))
-        self.run_b = w.Dropdown(description="against", layout=w.Layout(width="300px"))
-        self.diff = w.HTML()
-        self.diff.add_class("nbtrack-diff-html")
-        self.run_a.observe(self._guard(lambda _c: self.render_diff()), "value")
-        self.run_b.observe(self._guard(lambda _c: self.render_diff()), "value")
-        super().__init__([self.table, w.HBox([self.run_a, self.run_b]), self.diff])
-        self.add_class("nbtrack-compare-panel")
-        state.observe(self._guard(lambda _c: self.render()), "selected")
-        self.render()
-
-    def render(self) -> None:
-        """Compare the selected runs (the first MAX_COMPARED)."""
-        ids = list(self.state.selected)[:MAX_COMPARED]
-        records = []
-        for run_id in ids:
-            try:
-                records.append(_api().get_run(run_id))
-            except Exception as error:  # a run deleted elsewhere: skip it, say so
-                self._report_error(error)
-        self.records = records
-        self.table.value = compare_html(records, self.state.directions)
-        options = [(run_label(r.run_id, r.name), r.run_id) for r in records]
-        self.run_a.options, self.run_b.options = options, options
-        if len(options) >= 2:
-            self.run_a.value, self.run_b.value = options[0][1], options[1][1]
-        self.render_diff()
-
-    def render_diff(self) -> None:
-        """Diff the two chosen runs' notebook snapshots."""
-        by_id = {r.run_id: r for r in self.records}
-        a, b = by_id.get(self.run_a.value), by_id.get(self.run_b.value)
-        if a is None or b is None or a is b:
-            self.diff.value = "<i>choose two different runs to diff their notebooks</i>" if len(by_id) >= 2 else ""
-            return
-        try:  # the notebook layer's diff lines cells up by id; fall back to difflib on the texts
-            from nbtrack.notebook.sourcediff import source_diff
-        except Exception:
-            source_diff = None
-        if source_diff is not None:
-            with guarded("diffing the notebook snapshots by cell"):
-                self.diff.value = diff_lines_html(source_diff(a.run_id, b.run_id).splitlines())
-                return
-        text_a, text_b = notebook_snapshot_text(a), notebook_snapshot_text(b)
-        if text_a is None or text_b is None:
-            missing = ", ".join(run_label(r.run_id, r.name) for r, t in ((a, text_a), (b, text_b)) if t is None)
-            self.diff.value = f"<i>no notebook snapshot in {esc(missing)}</i>"
-            return
-        self.diff.value = diff_html(text_a, text_b, run_label(a.run_id, a.name), run_label(b.run_id, b.name))

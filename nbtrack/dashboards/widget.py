@@ -13,9 +13,10 @@ import ipywidgets as w
 import traitlets
 
 from .columns import STATUSES, column_label, kind_of
+from .compareview import CompareView
 from .lazyview import LazyView
 from .mediaview import MediaView
-from .panels import CompareView, DetailView
+from .panels import DetailView
 from .plotview import PlotView
 from .state import DashboardState
 from .table import CSS, STATUS_COLOURS, esc
@@ -27,8 +28,8 @@ from .viewbase import ViewHelpers
 PANELS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("Plots", lambda state, report: PlotView(state, report, defer=True)),
     ("Run detail", DetailView),
-    ("Compare", CompareView),
-    ("Media", lambda state, report: MediaView(state, report, active=False)),  # drawn when its tab opens
+    ("Compare", lambda state, report: CompareView(state, report, active=False)),  # drawn when its tab opens
+    ("Media", lambda state, report: MediaView(state, report, active=False)),
 )
 TAB_PLOTS, TAB_DETAIL, TAB_COMPARE, TAB_MEDIA = 0, 1, 2, 3
 

@@ -198,6 +198,7 @@ def test_everything_from_a_run_is_escaped(store):
     html += board.detail.html.value
     board.table.row_for(run.run_id).check.value = True
     board.table.row_for(other.run_id).check.value = True
+    board.tabs.selected_index = 2  # the compare tab draws when shown
     html += board.compare.table.value
     for fragment in re.findall(r"<[^>]*>", html):
         assert not fragment.lower().startswith("<img"), fragment
@@ -241,6 +242,7 @@ def test_compare_two_runs_side_by_side_with_a_notebook_diff(store):
     board = dashboard("exp")
     for run_id in records:
         board.table.row_for(run_id).check.value = True
+    board.tabs.selected_index = 2  # the compare tab draws when shown
     table = board.compare.table.value
     assert '<tr class="nbtrack-differs" data-key="params.lr">' in table
     assert '<tr data-key="params.seed">' in table
