@@ -7,7 +7,6 @@ colleague. Every string from a run is escaped (table) or made inert (plot labels
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -16,6 +15,10 @@ from nbtrack.headline import headline_key
 
 from . import figures
 from .columns import BASE_COLUMNS, default_columns, guess_direction, order_clause
+from .histories import read_histories
+from .mediaview import CSS as MEDIA_CSS
+from .report_media import SCRIPT as MEDIA_SCRIPT
+from .report_media import media_sections, script_json
 from .table import CSS, best_values, table_html
 from .templating import render, trusted
 
@@ -93,14 +96,25 @@ def build_figures(api: Any, frame: Any, summary: Any, metric: str | None) -> lis
     top = ranked.head(MAX_CURVES)
     if len(top):
         ids = top["run_id"].tolist()
-        out.append(figures.history_figure(api.metric_histories(ids, metric), metric,
-                                          labels=figures.run_labels(top)))
+        view = read_histories(ids, metric)  # long runs: min/max per step range, as in the dashboard
+        out.append(figures.history_figure(view.frame, metric, labels=figures.run_labels(top), exact=view.exact))
     varying = [c for c in default_columns(summary) if c.startswith("params.")]
     if varying:
         colour = varying[1] if len(varying) > 1 else None
         out.append(figures.scatter_figure(frame, varying[0], column, colour))
         out.append(figures.parallel_figure(frame, varying[:8], column))
     return out
+
+
+def _ranked_ids(frame: Any, summary: Any, metric: str | None) -> list[str]:
+    """Run ids, the best by the leading metric first (the media view shows the first few)."""
+    metrics = sorted(summary.metrics)
+    metric = metric if metric in metrics else headline_key(metrics)
+    column = f"metrics.{metric}" if metric else None
+    if column is None or column not in frame.columns:
+        return [str(r) for r in frame["run_id"].tolist()]
+    ranked = frame.sort_values(column, ascending=guess_direction(metric) == "min", na_position="last")
+    return [str(r) for r in ranked["run_id"].tolist()]
 
 
 def render_report(experiment: str | Sequence[str] | None = None, filter: str | None = None,
@@ -127,13 +141,18 @@ def render_report(experiment: str | Sequence[str] | None = None, filter: str | N
                     config={"displaylogo": False, "responsive": True})
         for i, fig in enumerate(build_figures(api, frame, summary, metric))
     ]
+    ranked = _ranked_ids(frame, summary, metric)
+    media = media_sections(ranked, figures.run_labels(frame))
+    for section in media:
+        section["data"] = trusted(section["data"])  # JSON made safe for a <script> by media_sections
     statuses = ", ".join(f"{count} {status.lower()}" for status, count in sorted(summary.statuses.items()))
     generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    meta = json.dumps({"experiment": experiment, "filter": filter, "runs": summary.count})
+    meta = script_json({"experiment": experiment, "filter": filter, "runs": summary.count})
     return render(
-        "report.html", title=title, css=trusted(CSS + _PAGE_CSS), plotlyjs=trusted(get_plotlyjs()), meta=meta,
+        "report.html", title=title, css=trusted(CSS + _PAGE_CSS + MEDIA_CSS), plotlyjs=trusted(get_plotlyjs()),
+        meta=trusted(meta),
         shown=shown, statuses=statuses, filter=filter, generated=generated,
-        figure_divs=[trusted(div) for div in figure_divs],
+        figure_divs=[trusted(div) for div in figure_divs], media=media, media_script=trusted(MEDIA_SCRIPT),
         table=trusted(table_html(frame.to_dict("records"), columns, best)), sort_script=trusted(_SORT_SCRIPT))
 
 

@@ -63,3 +63,30 @@ def test_cli_report(store, tmp_path, capsys):
     assert out.read_text().count('<tr class="nbtrack-row"') == 5
     assert main(["--store", str(store), "report", "-e", "nope", "-o", str(tmp_path / "x.html")]) == 1
     assert "no experiment named 'nope'" in capsys.readouterr().err
+
+
+def test_report_media_view_is_inline_and_plotly_js_is_there_once(store, tmp_path):
+    import json
+
+    import numpy as np
+
+    for i, name in enumerate(["a", EVIL, "c"]):
+        with nbtrack.track("exp", name=name, params={"lr": 0.1 * (i + 1)}):
+            nbtrack.log_metric("acc", 0.5 + i / 10)
+            for epoch in range(60 if i == 0 else 3):
+                nbtrack.log_image(np.full((2, 2), (epoch * 3) % 256, np.uint8), "confusion", step=epoch)
+    text = write_report("exp", tmp_path / "r.html").read_text()
+    assert text.count("Plotly.newPlot") >= 4 and text.count('<script type="text/javascript">') == 1
+    page = re.sub(r'<script type="text/javascript">.*?</script>', "", text, count=1, flags=re.S)  # plotly.js
+    assert "<script src=" not in page and "<link" not in page and "://" not in page  # nothing to fetch
+    section = re.search(r'<section class="nbtrack-report-media" data-series="confusion">(.*?)</section>', text, re.S)
+    assert section and "<img src=x" not in section.group(1) and "&lt;img src=x" in section.group(1)
+    data = json.loads(re.search(r'<script type="application/json" class="nbtrack-media-data">(.*?)</script>',
+                                section.group(1), re.S).group(1))
+    assert len(data["steps"]) == 40 and data["steps"][0] == 0 and data["steps"][-1] == 59  # spread, ends kept
+    # best acc first; a short run has the frames of its own steps that the spread keeps (0 and 2)
+    assert [len(r["frames"]) for r in data["runs"]] == [2, 2, 40]
+    assert all(uri.startswith("data:image/png;base64,") for uri in data["content"].values())
+    assert len(data["content"]) < 40 + 6  # each distinct image once
+    meta = json.loads(re.search(r'id="nbtrack-report-meta">(.*?)</script>', text).group(1))
+    assert meta["runs"] == 3
