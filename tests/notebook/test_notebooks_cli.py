@@ -142,6 +142,8 @@ def test_demo_runs_the_churn_notebook(tmp_path, store_uri):
     children = [r for r in runs.values() if r.parent_run_id == sweep.run_id]
     assert len(children) == 4
     assert len(children[0].metric_history("accuracy")) == 40
+    media = sorted(a.name for a in children[0].artifacts if a.kind == "media")  # a confusion matrix per 5 iterations
+    assert media == [f"confusion_matrix/step-{step:09d}.png" for step in range(4, 40, 5)]
     artifacts = {a.name for a in final.artifacts}
     assert {"model.joblib", "confusion_matrix.png", "notebook.py"} <= artifacts
     assert any(name.startswith("outputs/") and name.endswith(".png") for name in artifacts)
