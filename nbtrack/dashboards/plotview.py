@@ -29,6 +29,7 @@ from .viewbase import ViewHelpers
 
 KINDS = (("history", "history"), ("scatter", "scatter"), ("parallel", "parallel"), ("bar", "bar"))
 MAX_POPULATION = 2000
+CLICK_WINDOW = 1.0  # seconds within which plotly's selection of a clicked point belongs to the click
 STATIC_NOTE = ("<i>static plots: install anywidget (<code>pip install anywidget</code>) to select runs "
                "by clicking or lassoing points</i>")
 
@@ -60,6 +61,10 @@ class PlotView(ViewHelpers, w.VBox):
         self._population_key: Any = None
         self._points: dict[int, list[int]] = {}
         self._zoom: tuple[int, int] | None = None
+        self._rendering = False
+        self._view_ready = False
+        self._last_click: tuple[float, set[str]] | None = None
+        self._last_select: tuple[float, set[str], list[str]] | None = None
         self.interactive = anywidget_available() if interactive is None else interactive
         self.widget: Any = None  # the FigureWidget on screen
         self.kind = w.ToggleButtons(options=KINDS, value="history", style={"button_width": "80px"})
@@ -236,25 +241,62 @@ class PlotView(ViewHelpers, w.VBox):
                 self.output.outputs = ({"output_type": "display_data", "data": figures.mimebundle(figure),
                                         "metadata": {}},)
                 return
-            self._show_widget(figure)
+            self._rendering = True  # our own relayout is not a zoom
+            try:
+                self._show_widget(figure)
+            finally:
+                self._rendering = False
 
     def _show_widget(self, figure: Any) -> None:
+        """Show ``figure`` in the one FigureWidget, created on first use and then updated in
+        place (traces replaced, layout replaced): the browser keeps its plot and only
+        receives the changes."""
         import plotly.graph_objects as go
 
-        previous = self.widget
-        widget = go.FigureWidget(figure)
+        widget = self.widget
+        if widget is None:
+            widget = go.FigureWidget(figure)
+            widget.layout.on_change(self._guard(self._on_zoom), "xaxis.range", "xaxis.autorange")
+            widget.observe(self._guard(self._on_view_ready), "_js2py_layoutDelta")
+            self.widget = widget
+            self.figure_box.children = (widget,)
+        else:
+            self._replace(widget, list(figure.data), figure.layout.to_plotly_json())
+        self._connect(widget)
+
+    @staticmethod
+    def _replace(widget: Any, traces: list, layout: dict) -> None:
+        old = set(widget.layout.to_plotly_json())
+        layout = {key: value for key, value in layout.items() if key != "template"}  # sent once, with the widget
+        with widget.batch_update():
+            widget.data = ()
+        widget.add_traces(traces)
+        widget.plotly_relayout({**{key: None for key in old - set(layout) - {"template"}}, **layout})
+
+    def _connect(self, widget: Any) -> None:
         for index, trace in enumerate(widget.data):
             if trace.type in ("scatter", "scattergl", "bar"):
                 trace.on_click(self._picked("click", index))
                 trace.on_selection(self._picked("select", index))
             elif trace.type == "parcoords":
                 trace.on_change(self._guard(lambda trace, *_: self._on_brush(trace)), "dimensions")
-        if self.kind.value == "history" and self.x_axis.value == "step":
-            widget.layout.on_change(self._guard(self._on_zoom), "xaxis.range", "xaxis.autorange")
-        self.widget = widget
+
+    def _on_view_ready(self, change: Any) -> None:
+        """The browser drew the widget (a view reports its layout once drawn).
+
+        plotly's ``FigureWidget`` opens its comm before it sets its data, so the data goes in a
+        second message; while the browser is still loading plotly's widget code (the first
+        widget of a page, a busy machine) that message can be overwritten by the model's
+        defaults and the plot comes up empty. Once a view exists the model is ready: the data
+        and layout are sent again and the view is drawn anew from them (once per widget).
+        """
+        if change["new"] is None or self._view_ready:
+            return
+        self._view_ready = True
+        widget = self.widget
+        widget.send_state(["_widget_data", "_widget_layout"])
+        self.figure_box.children = ()
         self.figure_box.children = (widget,)
-        if previous is not None:
-            previous.close()
 
     def _picked(self, how: str, index: int) -> Callable[..., None]:
         """A trace's click/selection callback. plotly calls every trace once per event, in
@@ -268,13 +310,31 @@ class PlotView(ViewHelpers, w.VBox):
         return self._guard(callback)
 
     def _select(self, how: str, picked: list[str]) -> None:
-        if how == "click":
-            current = list(self.state.selected)
-            for run_id in picked:
-                current = [r for r in current if r != run_id] if run_id in current else current + [run_id]
-            self.state.selected = current
-        else:
+        """A click toggles its run; a lasso or box replaces the selection (an empty one does
+        not: the table's "clear selection" does). In select mode plotly also reports a click as
+        a one-point selection (before or after the click event): that one is undone, the click
+        decides."""
+        import time
+
+        now = time.monotonic()
+        same = set(picked)
+        if how != "click":
+            if not picked:  # plotly reports an empty selection when the plot is redrawn: not a user's choice
+                return
+            click = self._last_click
+            if click is not None and now - click[0] < CLICK_WINDOW and click[1] == same:
+                return
+            self._last_select = (now, same, list(self.state.selected))
             self.state.selected = picked
+            return
+        current = list(self.state.selected)
+        chosen = self._last_select
+        if chosen is not None and now - chosen[0] < CLICK_WINDOW and chosen[1] == same:
+            current = chosen[2]
+        for run_id in picked:
+            current = [r for r in current if r != run_id] if run_id in current else current + [run_id]
+        self._last_click = (now, same)
+        self.state.selected = current
 
     def _on_brush(self, trace: Any) -> None:
         picked = figures.parcoords_selected_run_ids(trace)
@@ -282,6 +342,8 @@ class PlotView(ViewHelpers, w.VBox):
 
     def _on_zoom(self, layout: Any, x_range: Any, autorange: Any) -> None:
         """The user zoomed (or reset) the history plot: re-read the visible steps."""
+        if self.kind.value != "history" or self.x_axis.value != "step" or self._rendering:
+            return
         if autorange or not x_range or x_range[0] is None:
             zoom = None
         else:

@@ -41,6 +41,18 @@ def test_lasso_and_click_in_the_scatter_select_runs_in_the_table(runs12):
     assert board.state.selected == [ids[1], ids[7]]
     widget._js2py_pointsCallback = picked("plotly_click", [0], [0])
     assert board.state.selected == [ids[1], ids[7], ids[0]]
+    # in select mode plotly reports a click as a one-point selection too, before or after it
+    widget._js2py_pointsCallback = picked("plotly_selected", [0], [5])
+    widget._js2py_pointsCallback = picked("plotly_click", [0], [5])
+    assert board.state.selected == [ids[1], ids[7], ids[0], ids[5]]
+    widget._js2py_pointsCallback = picked("plotly_click", [0], [6])
+    widget._js2py_pointsCallback = picked("plotly_selected", [0], [6])
+    assert board.state.selected == [ids[1], ids[7], ids[0], ids[5], ids[6]]
+    widget._js2py_pointsCallback = picked("plotly_selected", [0], [])  # plotly redrawing: not a choice
+    assert len(board.state.selected) == 5
+    # the browser drew the widget: the figure is sent once more, unchanged
+    widget._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}
+    assert list(widget.data[0].customdata) == ids and plots.widget is widget
 
 
 def test_categorical_scatter_and_bar_selections_cover_every_trace(runs12):
