@@ -139,12 +139,13 @@ def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[st
                  + _text(key) + " %{y}<extra></extra>")
         for run_id in order:
             part = groups[run_id]
-            xs = part["step"].astype("int64").tolist() if x == "step" else [_iso(t) for t in part["timestamp"].tolist()]
-            ys = [None if v != v else v for v in part["value"].astype(float).tolist()]
+            # numpy arrays (NaN is a gap) and one customdata entry per trace: the figure is built
+            # without plotly's per-element validation (2,000 points x 25 runs would cost seconds)
+            xs = part["step"].to_numpy(dtype="int64") if x == "step" else [_iso(t) for t in part["timestamp"].tolist()]
+            ys = part["value"].to_numpy(dtype="float64")
             downsampled = exact.get(run_id) is False
             name = _text(labels.get(run_id, run_label(run_id)))
-            # plain dicts: validating 25 Scatter objects one by one costs more than the whole query
-            traces.append(dict(type="scatter", x=xs, y=ys, name=name, customdata=[run_id] * len(xs),
+            traces.append(dict(type="scatter", x=xs, y=ys, name=name, customdata=[run_id],
                                mode="lines+markers" if len(xs) < 50 and not downsampled else "lines",
                                hovertemplate=hover, uid=run_id,
                                meta=dict(run_id=run_id, downsampled=downsampled)))
@@ -157,7 +158,7 @@ def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[st
     x_title = "step" if x == "step" else "wall time (UTC)"
     fig = go.Figure(data=traces, layout=dict(
         title=dict(text=title), height=HEIGHT, xaxis=dict(title=dict(text=x_title)),
-        yaxis=dict(title=dict(text=_text(key))), uirevision=f"{key}|{x}"))
+        yaxis=dict(title=dict(text=_text(key))), uirevision=f"{key}|{x}"), _validate=False)
     subtitle = "long runs shown as min/max per step range: zoom in for every point" if any(
         t.get("meta", {}).get("downsampled") for t in traces) else None
     _style(fig, subtitle)
