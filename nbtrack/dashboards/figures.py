@@ -158,7 +158,7 @@ def history_figure(histories: Any, key: str, x: str = "step", labels: Mapping[st
     x_title = "step" if x == "step" else "wall time (UTC)"
     fig = go.Figure(data=traces, layout=dict(
         title=dict(text=title), height=HEIGHT, xaxis=dict(title=dict(text=x_title)),
-        yaxis=dict(title=dict(text=_text(key))), uirevision=f"{key}|{x}"), _validate=False)
+        yaxis=dict(title=dict(text=_text(key))), uirevision=f"{key}|{x}", showlegend=True), _validate=False)
     subtitle = "long runs shown as min/max per step range: zoom in for every point" if any(
         t.get("meta", {}).get("downsampled") for t in traces) else None
     _style(fig, subtitle)

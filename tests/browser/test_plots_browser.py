@@ -23,7 +23,7 @@ MAKE_RUNS = f"""
 import nbtrack, numpy as np
 ids = []
 for i in range(8):
-    params = {{"lr": 10.0 ** -(i % 4), "model": ["rf", "lin"][i % 2]}}
+    params = {{"lr": 10.0 ** -(i % 4), "model": ["rf", "lin"][i % 2], **({{"dropout": i / 10}} if i % 3 else {{}})}}
     with nbtrack.track({EXPERIMENT!r}, name=f"run-{{i}}", params=params) as run:
         for step in range(5):
             acc, loss = 0.6 + i / 40 + step / 50, 1.2 - i / 10 - step / 20 + (i % 3) / 7
@@ -52,6 +52,22 @@ def kernel_value(page, index: int, expression: str) -> str:
     """Run ``print(expression)`` in cell ``index`` and return what it printed."""
     run_cell(page, index, f"print({expression})")
     return page.locator(".jp-Cell").nth(index).locator(".jp-OutputArea-output").last.inner_text().strip()
+
+
+def overlaps(plot) -> list[tuple[str, str]]:
+    """Pairs of a plot's title, legend, colour bar and axis titles whose boxes intersect."""
+    boxes = {}
+    for name, selector in (("title", ".gtitle"), ("legend", ".legend"), ("colorbar", ".colorbar"),
+                           ("x title", ".g-xtitle"), ("y title", ".g-ytitle")):
+        found = plot.locator(selector)
+        if found.count():
+            boxes[name] = found.first.bounding_box()
+    def hit(a, b):
+        return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+            a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    names = sorted(boxes)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]
+            if boxes[a] and boxes[b] and hit(boxes[a], boxes[b])]
 
 
 def test_lasso_click_hover_and_media_slider(browser_page, lab_server):
@@ -88,6 +104,14 @@ def test_lasso_click_hover_and_media_slider(browser_page, lab_server):
     wait_until(lambda: "3 selected" in page.locator(".nbtrack-dashboard").inner_text(), what="the table says 3")
     save_screenshot(page, "plots-lasso")
 
+    # runs without dropout sit in the "missing" band; title, legend and axis titles apart
+    run_cell(page, 2, "board.plots.scatter_x.value = 'params.dropout'\n"
+                      "board.plots.scatter_color.value = 'params.model'")
+    wait_until(lambda: "missing" in plot.locator(".x2tick").all_text_contents(), what="the missing band")
+    wait_until(lambda: plot.locator(".legend .traces").count() == 2, what="the colour legend")
+    assert overlaps(plot) == []
+    save_screenshot(page, "plots-missing-band")
+
     # a click on a bar adds that run
     run_cell(page, 2, "board.plots.kind.value = 'bar'\nboard.plots.metric.value = 'acc'")
     bars = plot.locator(".barlayer .point")
@@ -108,6 +132,7 @@ def test_lasso_click_hover_and_media_slider(browser_page, lab_server):
     widths = lambda: sorted(float(re.search(r"stroke-width:\s*([\d.]+)", lines.nth(i).get_attribute("style")).group(1))  # noqa: E731
                             for i in range(lines.count()))
     wait_until(lambda: widths() == [2, 2, 2, 4], what="one curve thicker")
+    assert overlaps(plot) == []
 
     # media: the two runs with images, side by side, one slider for both
     run_cell(page, 2, "board.state.hovered = ''\nboard.state.selected = ids[:2]")
