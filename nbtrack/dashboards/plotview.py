@@ -62,7 +62,7 @@ class PlotView(ViewHelpers, w.VBox):
         self._points: dict[int, list[int]] = {}
         self._zoom: tuple[int, int] | None = None
         self._rendering = False
-        self._view_ready = False
+        self._view_checked = False
         self._last_click: tuple[float, set[str]] | None = None
         self._last_select: tuple[float, set[str], list[str]] | None = None
         self.interactive = anywidget_available() if interactive is None else interactive
@@ -257,7 +257,8 @@ class PlotView(ViewHelpers, w.VBox):
         if widget is None:
             widget = go.FigureWidget(figure)
             widget.layout.on_change(self._guard(self._on_zoom), "xaxis.range", "xaxis.autorange")
-            widget.observe(self._guard(self._on_view_ready), "_js2py_layoutDelta")
+            widget.observe(self._guard(self._on_first_view), "_js2py_traceDeltas")
+            self._view_checked = False
             self.widget = widget
             self.figure_box.children = (widget,)
         else:
@@ -281,22 +282,26 @@ class PlotView(ViewHelpers, w.VBox):
             elif trace.type == "parcoords":
                 trace.on_change(self._guard(lambda trace, *_: self._on_brush(trace)), "dimensions")
 
-    def _on_view_ready(self, change: Any) -> None:
-        """The browser drew the widget (a view reports its layout once drawn).
+    def _on_first_view(self, change: Any) -> None:
+        """The browser drew the widget and reports one delta per trace it holds.
 
         plotly's ``FigureWidget`` opens its comm before it sets its data, so the data goes in a
         second message; while the browser is still loading plotly's widget code (the first
-        widget of a page, a busy machine) that message can be overwritten by the model's
-        defaults and the plot comes up empty. Once a view exists the model is ready: the data
-        and layout are sent again and the view is drawn anew from them (once per widget).
+        widget of a page on a busy machine) the model can come up with its defaults and the
+        plot is drawn empty. When the view holds no trace while the figure has some, the widget
+        is replaced by a fresh one (the code is loaded by then). Checked once per widget.
         """
-        if change["new"] is None or self._view_ready:
+        message = change["new"]
+        if not message or self._view_checked:
             return
-        self._view_ready = True
+        self._view_checked = True
         widget = self.widget
-        widget.send_state(["_widget_data", "_widget_layout"])
-        self.figure_box.children = ()
-        self.figure_box.children = (widget,)
+        if widget is None or message.get("trace_deltas") or not widget.data:
+            return  # drawn with traces (later changes reach the live view), or nothing to draw
+        with self._render_lock:
+            self.widget = None
+            self._show_widget(self._figure)
+            widget.close()
 
     def _picked(self, how: str, index: int) -> Callable[..., None]:
         """A trace's click/selection callback. plotly calls every trace once per event, in

@@ -50,9 +50,9 @@ def test_lasso_and_click_in_the_scatter_select_runs_in_the_table(runs12):
     assert board.state.selected == [ids[1], ids[7], ids[0], ids[5], ids[6]]
     widget._js2py_pointsCallback = picked("plotly_selected", [0], [])  # plotly redrawing: not a choice
     assert len(board.state.selected) == 5
-    # the browser drew the widget: the figure is sent once more, unchanged
-    widget._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}
-    assert list(widget.data[0].customdata) == ids and plots.widget is widget
+    # the browser drew the widget with every trace: it stays
+    widget._js2py_traceDeltas = {"trace_deltas": [{"uid": t.uid} for t in widget.data], "trace_edit_id": -1}
+    assert plots.widget is widget
 
 
 def test_categorical_scatter_and_bar_selections_cover_every_trace(runs12):
@@ -72,6 +72,24 @@ def test_categorical_scatter_and_bar_selections_cover_every_trace(runs12):
     bars._js2py_pointsCallback = picked("plotly_selected", [0, 0], [2, 3])
     assert board.state.selected == [page[2], page[3]]
     assert plots.selected_on_plot() == [page[2], page[3]]
+
+
+def test_a_view_drawn_without_the_data_gets_a_fresh_widget(runs12):
+    board = dashboard("exp")
+    board.plots.wait()  # the first figure is drawn in the background
+    widget = board.plots.widget
+    traces = len(widget.data)
+    assert traces > 1
+    widget._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": -1}  # the browser drew it empty
+    fresh = board.plots.widget
+    assert fresh is not widget and widget.comm is None and len(fresh.data) == traces
+    assert board.plots.figure_box.children == (fresh,)
+    fresh._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": -1}
+    assert board.plots.widget is not fresh  # each new widget is checked once
+    checked = board.plots.widget
+    checked._js2py_traceDeltas = {"trace_deltas": [{"uid": t.uid} for t in checked.data], "trace_edit_id": -1}
+    checked._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": -1}
+    assert board.plots.widget is checked
 
 
 def test_brushing_a_parallel_axis_selects_the_runs_through_it(runs12):
