@@ -272,7 +272,11 @@ class PlotView(ViewHelpers, w.VBox):
         with widget.batch_update():
             widget.data = ()
         widget.add_traces(traces)
-        widget.plotly_relayout({**{key: None for key in old - set(layout) - {"template"}}, **layout})
+        removed = old - set(layout) - {"template"}
+        if removed:
+            widget.plotly_relayout({key: None for key in removed})  # e.g. a missing band's xaxis2
+        with widget.batch_update():  # layout.update, unlike plotly_relayout, may add axes such as xaxis2
+            widget.layout.update(layout, overwrite=True)
 
     def _connect(self, widget: Any) -> None:
         for index, trace in enumerate(widget.data):

@@ -150,3 +150,19 @@ def test_every_kind_draws_on_an_empty_store(store, kind):
     view = PlotView(DashboardState())
     view.kind.value = kind
     assert view.figure is not None
+
+
+def test_switching_between_plots_with_and_without_missing_bands(store):
+    make_runs(4)
+    with nbtrack.track("exp", name="no-lr", params={"model": "rf"}):  # lacks lr: a missing band
+        nbtrack.log_metric("acc", 0.7)
+    errors: list[Exception] = []
+    view = PlotView(DashboardState("exp"), report_error=errors.append)
+    view.kind.value = "scatter"
+    view.scatter_x.value, view.scatter_y.value, view.scatter_color.value = "params.lr", "metrics.acc", ""
+    assert view.widget.layout.xaxis2.ticktext == ("missing",)
+    view.scatter_x.value = "duration"  # every run has one: no band
+    assert "xaxis2" not in view.widget.layout.to_plotly_json()
+    view.scatter_x.value = "params.lr"
+    view.kind.value = "history"
+    assert errors == [] and "xaxis2" not in view.widget.layout.to_plotly_json()
