@@ -401,10 +401,10 @@ class Run:
             raise ValueError(f"status must be one of FINISHED, FAILED, KILLED, not {status!r}")
         if self.status != "RUNNING":
             return
-        self._wait_for_environment()
         from . import sysmetrics
 
-        sysmetrics.finish(self)
+        sysmetrics.finish(self)  # first: the wait below is nbtrack's, not the run's work
+        self._wait_for_environment()
         with self._lock:
             self.end_time = time.time()
             self.status = status
