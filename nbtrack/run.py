@@ -246,7 +246,7 @@ class Run:
         check_text("note", text)
         text = self._redacted("notes", text)
         with self._lock:
-            self._pending.notes.append((self.run_id, text if text.endswith("\n") else text + "\n"))
+            self._pending.notes.append((self.run_id, uuid.uuid4().hex, text if text.endswith("\n") else text + "\n"))
             self._touched = True
 
     def log_artifact(self, obj: Any, name: str | None = None) -> str:

@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -220,7 +221,8 @@ class SqlStore:
             rows.append(dict(run_id=run_id, experiment_id=experiment_ids[experiment], name=name,
                              status="RUNNING", start_time=start_time, heartbeat_time=start_time,
                              parent_run_id=parent_run_id, notes="", deleted=False))
-        connection.execute(s.runs.insert(), rows)
+        # A run already there was created by an earlier attempt whose COMMIT reply was lost.
+        connection.execute(self._insert(s.runs).on_conflict_do_nothing(index_elements=["run_id"]), rows)
 
     def _insert(self, table):
         if self.dialect == "postgresql":
@@ -230,19 +232,24 @@ class SqlStore:
         return insert(table)
 
     def _upsert(self, connection: Connection, table, rows: list[dict], keys: list[str]) -> None:
+        """Insert or replace by ``keys``; the last row of a key wins (a statement may not touch a row twice)."""
         if not rows:
             return
+        if len(rows) > 1:
+            rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
         columns = tuple(c for c in rows[0] if c not in keys)
         cache_key = (table.name, columns, tuple(keys))
         statement = self._upserts.get(cache_key)
         if statement is None:  # building ON CONFLICT clauses is costly: build each once
             statement = self._insert(table)
             statement = self._upserts[cache_key] = statement.on_conflict_do_update(
-                index_elements=keys, set_={c: statement.excluded[c] for c in columns})
+                index_elements=keys, set_={c: statement.excluded[c] for c in columns},
+                where=_newer_point(table, statement.excluded) if table is s.latest_metrics else None)
         connection.execute(statement, rows)
 
     def write_batch(self, batch: Batch) -> None:
-        """Write a batch in one transaction."""
+        """Write a batch in one transaction. Every part is safe to write again (idempotent): a batch
+        whose COMMIT reply was lost is retried, and a journal may be replayed more than once."""
         if not batch:
             return
         with self.write() as connection:
@@ -263,9 +270,8 @@ class SqlStore:
             self._upsert(connection, s.datasets, batch.datasets, ["run_id", "name"])
             if batch.documents:
                 self._write_documents(connection, batch.documents)
-            for run_id, text in batch.notes:
-                connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
-                    notes=func.coalesce(s.runs.c.notes, "") + text))
+            if batch.notes:
+                self._append_notes(connection, batch.notes)
             for run_id, moment in batch.heartbeats:
                 connection.execute(update(s.runs).where(
                     s.runs.c.run_id == run_id, s.runs.c.status == "RUNNING").values(heartbeat_time=moment))
@@ -276,11 +282,22 @@ class SqlStore:
     def _insert_metric_points(self, connection: Connection, points: list[tuple]) -> None:
         # The hot path: a constant statement and plain tuples straight to the driver's
         # executemany (SQLAlchemy's per-row parameter processing costs ~5 us a row).
+        # A point already stored (same run, key, step, time and value) is skipped.
         marker = "?" if self.dialect == "sqlite" else "%s"
         statement = (f'INSERT INTO metrics (run_id, "key", step, value, is_nan, "timestamp") '
-                     f'VALUES ({", ".join([marker] * 6)})')
+                     f'VALUES ({", ".join([marker] * 6)}) ON CONFLICT DO NOTHING')
         connection.exec_driver_sql(statement, [
             (r, k, step, None if v != v else v, v != v, t) for r, k, step, v, t in points])
+
+    def _append_notes(self, connection: Connection, notes: list[tuple]) -> None:
+        """Append each note to its run once: its id goes into run_notes in the same transaction."""
+        record = self._insert(s.run_notes).on_conflict_do_nothing(index_elements=["run_id", "note_id"])
+        for run_id, note_id, text in notes:
+            seen = select(s.run_notes.c.note_id).where(s.run_notes.c.run_id == run_id,
+                                                       s.run_notes.c.note_id == note_id).exists()
+            connection.execute(update(s.runs).where(s.runs.c.run_id == run_id, ~seen).values(
+                notes=func.coalesce(s.runs.c.notes, "") + text))
+            connection.execute(record, dict(run_id=run_id, note_id=note_id))
 
     def _write_documents(self, connection: Connection, documents: list[tuple]) -> None:
         bodies: dict[str, str] = {}
@@ -344,7 +361,7 @@ class SqlStore:
 
     def append_note(self, run_id: str, text: str) -> None:
         full = self.resolve_run_id(run_id)
-        self.write_batch(Batch(notes=[(full, text)]))
+        self.write_batch(Batch(notes=[(full, uuid.uuid4().hex, text)]))
 
     def _set_deleted(self, run_id: str, deleted: bool) -> None:
         with self.write() as connection:
@@ -401,7 +418,7 @@ class SqlStore:
         if deleted and not dry_run:
             with self.write() as connection:
                 for table in (s.params, s.metric_history, s.latest_metrics, s.tags, s.artifacts,
-                              s.datasets, s.run_documents):
+                              s.datasets, s.run_documents, s.run_notes):
                     connection.execute(table.delete().where(table.c.run_id.in_(deleted)))
                 connection.execute(s.runs.delete().where(s.runs.c.run_id.in_(deleted)))
                 used_documents = select(s.run_documents.c.sha256)
@@ -424,6 +441,13 @@ class SqlStore:
             except FileNotFoundError:
                 pass
         return {"runs_purged": len(deleted), "blobs_removed": removed, "bytes_freed": int(freed)}
+
+
+def _newer_point(table, excluded):
+    """The latest value of a metric is replaced only by a later point (a higher step, or the same
+    step logged later): a replayed older batch must not take it back."""
+    later = (excluded.step == table.c.step) & (excluded.timestamp >= table.c.timestamp)
+    return (excluded.step > table.c.step) | later
 
 
 def default_artifact_root(uri: str) -> str:
