@@ -125,6 +125,10 @@ class SqlStore:
                 with connection.begin():
                     yield connection
         except OperationalError as error:
+            if self.dialect == "sqlite":
+                # SQLite keeps a connection's read-only handles (database, -shm) for its whole life:
+                # after 'attempt to write a readonly database' only a new connection can write.
+                self.engine.dispose()
             raise StoreUnavailableError(f"cannot write to {self.display_uri}: {_short(error)}") from error
 
     @contextmanager
@@ -149,6 +153,16 @@ class SqlStore:
         upgrade``), else refused with what to run: on a shared PostgreSQL store one client's silent
         upgrade would lock out every teammate on the older version. Returns (found, now).
         """
+        try:
+            with self.read() as connection:  # the usual case needs no write (a read-only store opens too)
+                found = migrations.stored_version(connection, self.display_uri)
+        except StoreUnavailableError as error:
+            cause = error.__cause__ or error
+            raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(cause)}") from error
+        except DatabaseError as error:  # e.g. 'file is not a database'
+            raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
+        if found == s.SCHEMA_VERSION:
+            return found, found
         for attempt in range(3):
             try:
                 with self.write() as connection:
