@@ -382,22 +382,46 @@ class Run:
             return
         with self._flush_lock:
             store = config.store_for(self.store_uri)
-            with self._lock:
-                batch, self._pending = self._pending, Batch()
-                end, self._pending_end = self._pending_end, None
-            if not self._created:
-                batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id))
-            if end is not None:
-                batch.ends.append(end)
-            elif heartbeat and self.status == "RUNNING":
-                batch.heartbeats.append((self.run_id, time.time()))
+            batch, end = self._take_batch(heartbeat)
             try:
-                store.write_batch(batch)
+                FLUSHER.write(store, batch)
             except BaseException:
                 with self._lock:
                     self._requeue(batch, end)
                 raise
             self._created = True
+
+    def spill(self, journal: Any) -> None:
+        """Move the buffered data to the local journal (``nbtrack.journal.Journal``; raises OSError)."""
+        if self.status == "DISCARDED" or self.pid != os.getpid():
+            return
+        with self._flush_lock:
+            batch, end = self._take_batch(heartbeat=False)
+            if not batch:
+                return
+            try:
+                journal.append(batch)
+            except BaseException:
+                with self._lock:
+                    self._requeue(batch, end)
+                raise
+            self._created = True  # the journal creates it, before anything newer
+
+    def pending_points(self) -> int:
+        return len(self._pending.metrics)
+
+    def _take_batch(self, heartbeat: bool) -> tuple[Batch, tuple | None]:
+        """Everything buffered, as one batch (with the run's creation until it was written)."""
+        with self._lock:
+            batch, self._pending = self._pending, Batch()
+            end, self._pending_end = self._pending_end, None
+        if not self._created:
+            batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id))
+        if end is not None:
+            batch.ends.append(end)
+        elif heartbeat and self.status == "RUNNING":
+            batch.heartbeats.append((self.run_id, time.time()))
+        return batch, end
 
     def _requeue(self, batch: Batch, end: tuple | None) -> None:
         pending = self._pending

@@ -35,7 +35,7 @@ from ..errors import (
 )
 from . import migrations
 from . import schema as s
-from .batch import Batch, document_body
+from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", "60"))
@@ -321,11 +321,7 @@ class SqlStore:
             if cached is not None and cached[0] is value:  # the same object, e.g. a shared environment
                 digest, body = cached[1], cached[2]
             else:
-                try:
-                    digest, body = document_body(value)
-                except (TypeError, ValueError, RecursionError) as error:  # never block the run's other data
-                    digest, body = document_body({"error": f"document {key!r} is not JSON-able: "
-                                                           f"{type(error).__name__}: {error}"})
+                digest, body = document_body_or_error(key, value)
                 if len(self._document_bodies) > 32:
                     self._document_bodies.clear()
                 self._document_bodies[id(value)] = (value, digest, body)
