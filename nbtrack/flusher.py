@@ -10,6 +10,10 @@ run holds ``NBTRACK_JOURNAL_POINTS`` points, in this process's local journal
 (:mod:`nbtrack.journal`), and at exit always. The journal is written to the store before
 anything newer as soon as it answers; a process that exits first leaves it for the next process
 that opens the store, and its last line on stderr says what waits where.
+
+A row the store refuses for good (a permanent error: its run was purged meanwhile, a value the
+database rejects) is reported once with its run and key and set aside in the journal's
+dead-letter file; the rest of the run is written (:mod:`nbtrack.store.salvage`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .journal import Journal
     from .run import Run
     from .store.batch import Batch
+    from .store.salvage import Rejected
     from .store.sql import SqlStore
 
 FLUSH_INTERVAL = float(os.environ.get("NBTRACK_FLUSH_INTERVAL", "0.5"))
@@ -142,7 +147,11 @@ class Flusher:
             journal.replay(functools.partial(self._write_salvaging, store))
 
     def _write_salvaging(self, store: "SqlStore", batch: "Batch") -> None:
-        store.write_batch(batch)
+        from .store.salvage import write_salvaging
+
+        rejected = write_salvaging(store, batch)
+        if rejected:
+            self._report_rejected(store, rejected)
 
     def replay_journals(self, store: "SqlStore") -> None:
         """Write what other, finished processes left in journals for ``store`` (on opening it)."""
@@ -155,6 +164,26 @@ class Flusher:
             if points:
                 print(f"nbtrack: wrote {points:,} metric points (and the rest of their runs) that an earlier "
                       f"process had left in the journal of {store.display_uri}.", file=sys.stderr)
+
+    def _report_rejected(self, store: "SqlStore", rejected: list["Rejected"]) -> None:
+        """Say once per run, part and key what the store refused and where the rows were set aside."""
+        from .journal import write_dead_letters
+
+        where = write_dead_letters(store.uri, [
+            {"run_id": r.run_id, "part": r.part, "key": r.key, "reason": r.reason, "row": r.row,
+             "time": time.time()} for r in rejected])
+        groups: dict[tuple, list["Rejected"]] = {}
+        for item in rejected:
+            groups.setdefault((item.run_id, item.part, item.key), []).append(item)
+        for (run_id, part, key), items in groups.items():
+            if (run_id, part, key) in self._reported:
+                continue
+            self._reported.add((run_id, part, key))
+            kept = f"set aside in {where}" if where else "dropped (no writable journal directory)"
+            what = key if part in ("creates", "notes", "ends") else f"{part} {key!r}"
+            print(f"nbtrack: the store refused {what} of run {run_id} for good ({items[0].reason}); "
+                  f"{len(items)} row{'s' if len(items) != 1 else ''} {kept}. The rest of the run is written.",
+                  file=sys.stderr)
 
     def journal(self, uri: str) -> "Journal":
         """This process's journal for the store at ``uri``."""

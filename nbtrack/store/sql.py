@@ -331,6 +331,16 @@ class SqlStore:
         connection.execute(statement, [dict(sha256=d, body=b) for d, b in bodies.items()])
         self._upsert(connection, s.run_documents, links, ["run_id", "key"])
 
+    def existing_run_ids(self, run_ids: set[str]) -> set[str]:
+        """Which of ``run_ids`` are in the store."""
+        found: set[str] = set()
+        ids = sorted(run_ids)
+        with self.read() as connection:
+            for start in range(0, len(ids), 500):
+                found.update(connection.execute(select(s.runs.c.run_id).where(
+                    s.runs.c.run_id.in_(ids[start:start + 500]))).scalars())
+        return found
+
     # --- run lookup and edits --------------------------------------------------------
 
     def resolve_run_id(self, run_id: str, connection: Connection | None = None) -> str:
