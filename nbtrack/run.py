@@ -108,6 +108,7 @@ class Run:
         self._environment_thread: threading.Thread | None = None
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
+        self._unsaved_artifacts: list[Any] = []  # nbtrack.artifacts.Unsaved
         if params:
             self.log_params(params)
         if tags:
@@ -254,15 +255,31 @@ class Run:
 
         Returns the artifact's name in the run (for a directory: its folder name).
         """
-        from .artifacts import prepare_artifacts
+        from .artifacts import errors_document, prepare_artifacts
 
         self._check_open()
-        rows, display_name = prepare_artifacts(self, obj, name)
+        rows, display_name, unsaved = prepare_artifacts(self, obj, name)
         with self._lock:
             self._pending.artifacts.extend(rows)
             self._artifact_names.append(display_name)
+            self._unsaved_artifacts.extend(unsaved)
             self._touched = True
+        if unsaved:  # the artifact store could not take it now: retried at the next flushes
+            self.set_document("artifact_errors", errors_document(self._unsaved_artifacts))
         return display_name
+
+    def _retry_artifacts(self, blobs: Any) -> None:
+        """Write the artifacts the artifact store refused before (``blobs`` None: it is not at hand);
+        once the run has ended, what still fails is recorded as not stored."""
+        from .artifacts import errors_document, retry_unsaved
+
+        before = errors_document(self._unsaved_artifacts)
+        stored, still = retry_unsaved(self._unsaved_artifacts, blobs, give_up=self.status != "RUNNING")
+        with self._lock:
+            self._pending.artifacts.extend(stored)
+            self._unsaved_artifacts = still
+        if errors_document(still) != before:
+            self.set_document("artifact_errors", errors_document(still))
 
     def log_dataset(self, data: Any, name: str) -> dict:
         """Fingerprint a DataFrame, array or file (content hash, shape, columns, dtypes)."""
@@ -382,6 +399,8 @@ class Run:
             return
         with self._flush_lock:
             store = config.store_for(self.store_uri)
+            if self._unsaved_artifacts:
+                self._retry_artifacts(store.blobs)
             batch, end = self._take_batch(heartbeat)
             try:
                 FLUSHER.write(store, batch)
@@ -396,6 +415,8 @@ class Run:
         if self.status == "DISCARDED" or self.pid != os.getpid():
             return
         with self._flush_lock:
+            if self._unsaved_artifacts and self.status != "RUNNING":
+                self._retry_artifacts(None)
             batch, end = self._take_batch(heartbeat=False)
             if not batch:
                 return

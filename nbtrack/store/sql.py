@@ -429,9 +429,11 @@ class SqlStore:
     # --- garbage collection --------------------------------------------------------
 
     def collect_garbage(self, grace_seconds: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
-        """Purge soft-deleted runs, then blobs that no remaining run references.
+        """Purge soft-deleted runs, then blobs that no remaining run references, and the temporary
+        files of unfinished blob writes.
 
-        Blobs younger than ``grace_seconds`` are kept: a run may be about to reference them.
+        Blobs and temporary files younger than ``grace_seconds`` are kept: a run may be about to
+        reference them, a writer may still be writing.
         """
         with self.read() as connection:
             deleted = list(connection.execute(select(s.runs.c.run_id).where(s.runs.c.deleted)).scalars())
@@ -460,7 +462,18 @@ class SqlStore:
                 removed += 1
             except FileNotFoundError:
                 pass
-        return {"runs_purged": len(deleted), "blobs_removed": removed, "bytes_freed": int(freed)}
+        temporary = 0
+        for path, mtime in list(self.blobs.iter_temporary()):  # left by writers killed mid-write
+            if mtime > cutoff:
+                continue
+            try:
+                if not dry_run:
+                    self.blobs.fs.rm_file(path)
+                temporary += 1
+            except FileNotFoundError:
+                pass
+        return {"runs_purged": len(deleted), "blobs_removed": removed, "bytes_freed": int(freed),
+                "temporary_files_removed": temporary}
 
 
 def _newer_point(table, excluded):

@@ -14,17 +14,20 @@ import nbtrack
 from nbtrack import config
 
 WRITER = """
-    import sys, time, nbtrack
+    import os, sys, time, nbtrack
     started = time.time()
     run = nbtrack.track("readonly")
     print(run.run_id, flush=True)
-    points = 0
+    points = artifacts = 0
     while time.time() - started < SECONDS:
         nbtrack.log_metric("m", points * 0.5, step=points)
         points += 1
+        if points % 100 == 1:  # a 4 KB artifact every ~0.5 s
+            nbtrack.log_artifact(os.urandom(4096), name=f"blob-{artifacts}.bin")
+            artifacts += 1
         time.sleep(0.005)
     run.end()
-    print(points, flush=True)
+    print(points, artifacts, flush=True)
 """
 
 
@@ -38,7 +41,8 @@ def _store_paths(store_dir):
 
 def test_a_store_read_only_at_first_gets_every_point_once_writable():
     """Issue 13: SQLite keeps the read-only handle of the database and its -shm for the life of the
-    connection: 0 points and no run row were stored, even long after write access came back."""
+    connection: 0 points and no run row were stored, even long after write access came back; the
+    artifacts logged meanwhile raised PermissionError into the user's code."""
     with shared_directory() as shared, other_user() as as_other:
         store_dir = shared / "store"
         uri = f"sqlite:///{store_dir / 'nbtrack.db'}"
@@ -60,11 +64,15 @@ def test_a_store_read_only_at_first_gets_every_point_once_writable():
         set_writable(_store_paths(store_dir), True)
         out, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err
-        points = int(out.strip())
+        points, artifacts = map(int, out.split())
         config._stores.clear()
         record = nbtrack.get_run(run_id)
         history = record.metric_history("m")
         assert record.status == "FINISHED", err
         assert len(history) == points and list(history["step"]) == list(range(points)), err
         assert "cannot write to the run store" in err and "readonly" in err
+        assert sorted(a.name for a in record.artifacts if a.name.startswith("blob-")) == sorted(
+            f"blob-{i}.bin" for i in range(artifacts))
+        assert all(len(a.read_bytes()) == 4096 for a in record.artifacts if a.name.startswith("blob-"))
+        assert record.document("artifact_errors") == [] and not list(store_dir.rglob("*.tmp"))
         assert not [p for p in cache.rglob("*.jsonl") if p.stat().st_size], "the journal was not emptied"
