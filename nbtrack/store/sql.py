@@ -22,7 +22,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import Float, cast, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 
@@ -73,7 +73,7 @@ class SqlStore:
         self.display_uri = redact_uri(self.uri)
         self.engine = self._create_engine()
         self.dialect = self.engine.dialect.name
-        self._last_stale_check = 0.0
+        self._last_stale_check = -STALE_CHECK_INTERVAL
         self._upserts: dict[tuple, Any] = {}
         self._document_bodies: dict[int, tuple] = {}
         self._lock = threading.Lock()
@@ -233,10 +233,14 @@ class SqlStore:
             if experiment not in experiment_ids:
                 experiment_ids[experiment] = self._experiment_id(connection, experiment)
             rows.append(dict(run_id=run_id, experiment_id=experiment_ids[experiment], name=name,
-                             status="RUNNING", start_time=start_time, heartbeat_time=start_time,
+                             status="RUNNING", start_time=start_time,
                              parent_run_id=parent_run_id, notes="", deleted=False))
         # A run already there was created by an earlier attempt whose COMMIT reply was lost.
-        connection.execute(self._insert(s.runs).on_conflict_do_nothing(index_elements=["run_id"]), rows)
+        statement = self._upserts.get("create")
+        if statement is None:
+            statement = self._upserts["create"] = self._insert(s.runs).values(
+                heartbeat_time=self.now()).on_conflict_do_nothing(index_elements=["run_id"])
+        connection.execute(statement, rows)
 
     def _insert(self, table):
         if self.dialect == "postgresql":
@@ -286,12 +290,15 @@ class SqlStore:
                 self._write_documents(connection, batch.documents)
             if batch.notes:
                 self._append_notes(connection, batch.notes)
-            for run_id, moment in batch.heartbeats:
+            for run_id, _client_time in batch.heartbeats:
+                # The database's clock: a client whose clock is behind must not look dead. A run a
+                # reader marked KILLED while this process could not reach the store is alive again.
                 connection.execute(update(s.runs).where(
-                    s.runs.c.run_id == run_id, s.runs.c.status == "RUNNING").values(heartbeat_time=moment))
+                    s.runs.c.run_id == run_id, s.runs.c.status.in_(("RUNNING", "KILLED"))).values(
+                    heartbeat_time=self.now(), status="RUNNING", end_time=None))
             for run_id, status, end_time in batch.ends:
                 connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
-                    status=status, end_time=end_time, heartbeat_time=end_time))
+                    status=status, end_time=end_time, heartbeat_time=self.now()))
 
     def _insert_metric_points(self, connection: Connection, points: list[tuple]) -> None:
         # The hot path: a constant statement and plain tuples straight to the driver's
@@ -410,14 +417,22 @@ class SqlStore:
 
     # --- liveness ---------------------------------------------------------------
 
+    def now(self):
+        """The database's clock as seconds since the epoch (a SQL expression): heartbeats and the
+        stale-run check compare times from one clock, whatever each client's clock says. SQLite is
+        local, so its clock is the machine's (read by SQLite, not through Python's time.time)."""
+        if self.dialect == "postgresql":
+            return cast(func.extract("epoch", func.clock_timestamp()), Float)
+        return (func.julianday("now") - 2440587.5) * 86400.0
+
     def mark_stale_runs(self, force: bool = False) -> int:
         """Mark RUNNING runs whose heartbeat stopped as KILLED (their data stays)."""
-        now = time.time()
-        if not force and now - self._last_stale_check < STALE_CHECK_INTERVAL:
+        moment = time.monotonic()
+        if not force and moment - self._last_stale_check < STALE_CHECK_INTERVAL:
             return 0
-        self._last_stale_check = now
+        self._last_stale_check = moment
         timeout = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT))
-        stale = (s.runs.c.status == "RUNNING") & (s.runs.c.heartbeat_time < now - timeout)
+        stale = (s.runs.c.status == "RUNNING") & (s.runs.c.heartbeat_time < self.now() - timeout)
         with self.read() as connection:
             if connection.execute(select(s.runs.c.run_id).where(stale).limit(1)).first() is None:
                 return 0
