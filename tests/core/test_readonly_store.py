@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 
+import pytest
 from other_user import REPO, other_user, set_writable, shared_directory
 
 import nbtrack
@@ -76,3 +77,52 @@ def test_a_store_read_only_at_first_gets_every_point_once_writable():
         assert all(len(a.read_bytes()) == 4096 for a in record.artifacts if a.name.startswith("blob-"))
         assert record.document("artifact_errors") == [] and not list(store_dir.rglob("*.tmp"))
         assert not [p for p in cache.rglob("*.jsonl") if p.stat().st_size], "the journal was not emptied"
+
+
+PRIVILEGED_LATER = """
+    import time, nbtrack
+    run = nbtrack.track("granted later")
+    print(run.run_id, flush=True)
+    for i in range(600):
+        nbtrack.log_metric("m", float(i))
+        time.sleep(0.005)
+    run.end()
+"""
+
+
+@pytest.mark.postgres
+def test_a_postgres_role_allowed_to_write_only_later_loses_nothing(postgres_uri):
+    """The PostgreSQL counterpart: a role that may read but not yet write (permission denied is
+    transient: kept and retried, never dropped), granted write access while the run goes on."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    nbtrack.set_store(postgres_uri)
+    nbtrack.get_store()  # the schema, made by its owner
+    admin = create_engine(postgres_uri)
+    with admin.begin() as connection:
+        connection.execute(text("DROP ROLE IF EXISTS late_writer"))
+        connection.execute(text("CREATE ROLE late_writer LOGIN"))
+        connection.execute(text("GRANT SELECT ON ALL TABLES IN SCHEMA public TO late_writer"))
+    as_writer = make_url(postgres_uri).set(username="late_writer").render_as_string(hide_password=False)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NBTRACK_STORE": as_writer}
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(PRIVILEGED_LATER)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run_id = writer.stdout.readline().strip()
+    time.sleep(2)
+    with admin.begin() as connection:
+        connection.execute(text("GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO late_writer"))
+        connection.execute(text("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO late_writer"))
+    _, err = writer.communicate(timeout=120)
+    try:
+        assert writer.returncode == 0, err
+        assert "permission denied" in err
+        record = nbtrack.get_run(run_id)
+        assert record.status == "FINISHED" and len(record.metric_history("m")) == 600
+    finally:
+        config._stores.clear()
+        with admin.begin() as connection:
+            connection.execute(text("REASSIGN OWNED BY late_writer TO CURRENT_USER"))
+            connection.execute(text("DROP OWNED BY late_writer"))
+            connection.execute(text("DROP ROLE late_writer"))
+        admin.dispose()
