@@ -397,8 +397,8 @@ class Run:
         """Write buffered data to the store now (raises if the store cannot be reached)."""
         if self.status == "DISCARDED" or self.pid != os.getpid():  # a forked child's copy: the parent writes it
             return
+        store = config.store_for(self.store_uri)  # outside the lock: a spill must not wait for a connect
         with self._flush_lock:
-            store = config.store_for(self.store_uri)
             if self._unsaved_artifacts:
                 self._retry_artifacts(store.blobs)
             batch, end = self._take_batch(heartbeat)

@@ -7,9 +7,15 @@ turned into JSON-able records for the local journal.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import sys
+from array import array
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import Any, Iterable, Iterator
 
 # The parts of a batch in the order write_batch applies them; "latest" items are ((run_id, key), point).
@@ -65,17 +71,18 @@ class Batch:
                 getattr(self, part).extend(getattr(later, part))
 
     def run_ids(self) -> set[str]:
-        return {row_run_id(part, row) for part, row in self.items()}
+        found = {run_id for run_id, _ in self.latest}
+        for part in PARTS:
+            if part != "latest":
+                found.update(row_run_id(part, row) for row in _distinct_runs(getattr(self, part)))
+        return found
 
     def count_points(self) -> dict[str, int]:
         """Metric points per run."""
-        counts: dict[str, int] = {}
-        for row in self.metrics:
-            counts[row[0]] = counts.get(row[0], 0) + 1
-        return counts
+        return dict(Counter(map(itemgetter(0), self.metrics)))
 
     def to_record(self) -> dict:
-        """A JSON-able form (documents as their canonical JSON text; NaN kept by json's NaN)."""
+        """A JSON-able form (metric points as packed columns, documents as their canonical JSON text)."""
         record: dict[str, Any] = {}
         for part in PARTS:
             rows = getattr(self, part)
@@ -83,6 +90,8 @@ class Batch:
                 continue
             if part == "latest":
                 record[part] = [[run_id, key, *point] for (run_id, key), point in rows.items()]
+            elif part == "metrics":
+                record[part] = _pack_points(rows)
             elif part == "documents":
                 record[part] = [[run_id, key, document_body_or_error(key, value)[1]] for run_id, key, value in rows]
             else:
@@ -97,6 +106,8 @@ class Batch:
                 raise ValueError(f"unknown batch part {part!r}")
             if part == "latest":
                 batch.latest = {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+            elif part == "metrics":
+                batch.metrics = _unpack_points(rows)
             elif part == "documents":
                 batch.documents = [(r[0], r[1], json.loads(r[2])) for r in rows]
             elif part in ("artifacts", "datasets"):
@@ -104,6 +115,53 @@ class Batch:
             else:
                 setattr(batch, part, [tuple(row) for row in rows])
         return batch
+
+
+def _pack_points(points: list[tuple]) -> list[list]:
+    """Metric points as one entry per run and key: [run_id, key, steps, values, timestamps], each
+    column a base64 array of little-endian int64/float64 (exact, NaN and infinities included, and
+    an order of magnitude faster to write and read than JSON numbers)."""
+    series = list(map(itemgetter(0, 1), points))
+    order = sorted(range(len(points)), key=series.__getitem__)  # stable: each series keeps its order
+    packed = []
+    for (run_id, key), indexes in groupby(order, key=series.__getitem__):
+        _, _, steps, values, moments = zip(*map(points.__getitem__, indexes))
+        packed.append([run_id, key, _column("q", steps), _column("d", values), _column("d", moments)])
+    return packed
+
+
+def _unpack_points(packed: list[list]) -> list[tuple]:
+    points: list[tuple] = []
+    for run_id, key, steps, values, moments in packed:
+        steps, values, moments = _uncolumn("q", steps), _uncolumn("d", values), _uncolumn("d", moments)
+        points.extend(zip(repeat(run_id), repeat(key), steps, values, moments))
+    return points
+
+
+def _column(code: str, values: tuple) -> str:
+    packed = array(code, values)
+    if sys.byteorder == "big":  # pragma: no cover
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _uncolumn(code: str, text: str) -> list:
+    packed = array(code)
+    packed.frombytes(base64.b64decode(text))
+    if sys.byteorder == "big":  # pragma: no cover
+        packed.byteswap()
+    return packed.tolist()
+
+
+def _distinct_runs(rows: list) -> list:
+    """One row per run of ``rows`` (rows of one run usually come together: cheap to skip)."""
+    picked, last = [], None
+    for row in rows:
+        run_id = row["run_id"] if isinstance(row, dict) else row[0]
+        if run_id != last:
+            picked.append(row)
+            last = run_id
+    return picked
 
 
 def row_run_id(part: str, row: Any) -> str:
