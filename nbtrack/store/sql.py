@@ -5,9 +5,14 @@ Contract (what the rest of nbtrack relies on):
 - ``create_run(...)`` inserts a RUNNING run, creating its experiment if needed.
 - ``write_batch(batch)`` is the one write primitive for logged data: params, metric
   points, latest metric values, tags, artifacts, datasets, documents, notes, heartbeats
-  and run ends of any number of runs, in one transaction.
+  and run ends of any number of runs, in one transaction. Every part is idempotent: the
+  same batch written twice (a COMMIT whose reply was lost, a replayed journal) stores
+  nothing twice. Transient failures raise StoreUnavailableError (nothing was written);
+  rows the database refuses for good raise IntegrityError/DataError (see ``salvage``).
 - Reads (``nbtrack.store.query``, ``nbtrack.store.records``) first mark runs whose
-  heartbeat stopped as KILLED.
+  heartbeat stopped as KILLED; heartbeats and that check use the database's clock.
+- The schema is checked on open: created when empty, upgraded in place for SQLite,
+  refused with what to run when older (PostgreSQL: ``nbtrack db upgrade``) or newer.
 - Edits of stored runs: ``rename_run``, ``set_tags``, ``append_note``, ``delete_run``,
   ``restore_run``, ``rename_experiment``.
 """
