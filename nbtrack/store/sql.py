@@ -29,7 +29,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import Float, cast, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DataError, DBAPIError, IntegrityError, OperationalError
 
 from ..errors import (
     AmbiguousRunIdError,
@@ -130,7 +130,9 @@ class SqlStore:
                     connection.info["nbtrack_begin"] = "BEGIN IMMEDIATE"
                 with connection.begin():
                     yield connection
-        except OperationalError as error:
+        except (IntegrityError, DataError):
+            raise  # a row the database refuses for good: the caller isolates it (salvage)
+        except DBAPIError as error:  # unreachable, locked, read-only, disk full, permission denied: kept
             if self.dialect == "sqlite":
                 # SQLite keeps a connection's read-only handles (database, -shm) for its whole life:
                 # after 'attempt to write a readonly database' only a new connection can write.
