@@ -188,3 +188,39 @@ def test_a_batch_survives_the_journal_format(isolated):
     assert back.heartbeats == []  # a replayed heartbeat would claim a dead run is alive
     back.heartbeats = batch.heartbeats
     assert repr(back) == repr(batch)
+
+
+LIVE_THROUGH = """
+    import sys, time, nbtrack
+    with nbtrack.track("live through") as run:
+        print(run.run_id, flush=True)
+        for number, phase in enumerate(("before", "during", "after")):
+            if number:
+                print(phase, flush=True)
+                sys.stdin.readline()
+            for i in range(300):
+                nbtrack.log_metric("m", float(i), step=number * 1000 + i)
+                time.sleep(0.005)
+            nbtrack.log_note(phase)
+"""
+
+
+@pytest.mark.postgres
+def test_a_process_that_lives_through_an_outage_replays_its_journal_itself(stoppable_postgres, isolated):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NBTRACK_STORE": stoppable_postgres.uri,
+           "NBTRACK_CONNECT_TIMEOUT": "2", "NBTRACK_JOURNAL_AFTER": "0.5"}
+    script = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LIVE_THROUGH)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    run_id = script.stdout.readline().strip()
+    assert script.stdout.readline().strip() == "during"
+    stoppable_postgres.stop()
+    script.stdin.write("\n")
+    script.stdin.flush()
+    assert script.stdout.readline().strip() == "after"  # ~1.5 s of logging into the journal
+    stoppable_postgres.start()
+    _, err = script.communicate("\n", timeout=120)
+    assert script.returncode == 0, err
+    assert "waiting in the journal" not in err and "reachable again" in err, err
+    assert not [p for p in (isolated / "cache").rglob("*.jsonl") if p.stat().st_size], "journal left behind"
+    points, distinct, status, notes = _count(stoppable_postgres.uri, run_id)
+    assert (points, distinct, status, notes) == (900, 900, "FINISHED", "before\nduring\nafter\n")
