@@ -117,11 +117,15 @@ class Run:
             self.log_note(notes)
         with _stack_lock:
             _active.append(self)
-        FLUSHER.add(self)
         self._captures_environment = capture_environment
-        if capture_environment:
-            self._start_environment_capture()
-            self._capture_source_context()
+        try:
+            if capture_environment:
+                self._start_environment_capture()
+                self._capture_source_context()
+        finally:
+            # Only now may the flusher write the run: a run used as a decorator is discarded right
+            # after this, and one flushed while its source context was captured stayed in the store.
+            FLUSHER.add(self)
         self._touched = False
 
     def _capture_source_context(self) -> None:
