@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from cli_helpers import run_cli
 from old_schemas import add_old_run, create_old_store
@@ -30,12 +32,19 @@ def _shape(uri: str) -> dict:
     for table in sorted(inspector.get_table_names()):
         columns = [(c["name"], affinity.get(str(c["type"]).split("(")[0], str(c["type"]).split("(")[0]), c["nullable"])
                    for c in inspector.get_columns(table)]
+        with warnings.catch_warnings():  # SQLite's expression indexes are compared by their DDL below
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+            found = inspector.get_indexes(table)
         indexes = sorted((i["name"], tuple(str(c) for c in i["column_names"]), bool(i["unique"]),
-                          tuple(i.get("expressions") or ())) for i in inspector.get_indexes(table))
+                          tuple(i.get("expressions") or ())) for i in found)
         foreign = sorted((tuple(f["constrained_columns"]), f["referred_table"])
                          for f in inspector.get_foreign_keys(table))
         shape[table] = {"columns": sorted(columns), "pk": inspector.get_pk_constraint(table)["constrained_columns"],
                         "fk": foreign, "indexes": indexes}
+    if engine.dialect.name == "sqlite":  # SQLAlchemy does not reflect SQLite's expression indexes: their DDL
+        with engine.connect() as connection:
+            shape["sqlite_index_ddl"] = sorted(connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
     engine.dispose()
     return shape
 
