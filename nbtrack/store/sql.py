@@ -161,29 +161,23 @@ class SqlStore:
         upgrade``), else refused with what to run: on a shared PostgreSQL store one client's silent
         upgrade would lock out every teammate on the older version. Returns (found, now).
         """
-        try:
-            with self.read() as connection:  # the usual case needs no write (a read-only store opens too)
-                found = migrations.stored_version(connection, self.display_uri)
-        except StoreUnavailableError as error:
-            cause = error.__cause__ or error
-            raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(cause)}") from error
-        except DatabaseError as error:  # e.g. 'file is not a database'
-            raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
-        if found == s.SCHEMA_VERSION:
-            return found, found
-        for attempt in range(3):
+        attempts = 5
+        for attempt in range(attempts):
             try:
+                with self.read() as connection:  # the usual case needs no write (a read-only store opens too)
+                    found = migrations.stored_version(connection, self.display_uri)
+                if found == s.SCHEMA_VERSION:
+                    return found, found
                 with self.write() as connection:
                     return self._check_or_create(connection, upgrade)
             except (DatabaseError, StoreUnavailableError) as error:  # e.g. 'file is not a database'
-                # Another process may be creating the same tables right now.
-                text = str(error).lower()
-                racing = "already exists" in text or "unique" in text or "duplicate" in text
-                if attempt == 2 or not racing:
-                    if isinstance(error, StoreUnavailableError):
-                        raise
-                    raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
-                time.sleep(0.2)
+                # Other processes may be creating the same new store right now (tables, WAL mode).
+                cause = error.__cause__ if isinstance(error, StoreUnavailableError) and error.__cause__ else error
+                text = str(cause).lower()
+                racing = any(word in text for word in ("already exists", "unique", "duplicate", "locked"))
+                if attempt == attempts - 1 or not racing:
+                    raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(cause)}") from error
+                time.sleep(0.1 * (attempt + 1))
         raise AssertionError("unreachable")
 
     def _check_or_create(self, connection: Connection, upgrade: bool) -> tuple[int | None, int]:
