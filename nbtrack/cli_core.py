@@ -281,7 +281,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
     result = nbtrack.get_store().collect_garbage(grace_seconds=args.grace, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     echo(f"{verb} {result['runs_purged']} deleted runs and {result['blobs_removed']} unreferenced blobs "
-          f"({result['bytes_freed']} bytes)")
+          f"({result['bytes_freed']} bytes)"
+         + (f", and {result['temporary_files_removed']} temporary files of unfinished writes"
+            if result.get("temporary_files_removed") else ""))
     return 0
 
 

@@ -157,9 +157,13 @@ def store_for(uri: str) -> "SqlStore":
     key = (uri, os.environ.get("NBTRACK_ARTIFACTS"), os.getpid())
     with _lock:
         store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = SqlStore(uri)
-        return store
+        if store is not None:
+            return store
+        store = _stores[key] = SqlStore(uri)
+    from .flusher import FLUSHER
+
+    FLUSHER.replay_journals(store)  # what earlier processes left in the local journal
+    return store
 
 
 _default_experiment: str | None = None

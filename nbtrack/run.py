@@ -128,6 +128,7 @@ class Run:
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
         self._media_steps: dict[str, int] = {}
+        self._unsaved_artifacts: list[Any] = []  # nbtrack.artifacts.Unsaved
         if resumed is not None:  # what the stored run holds: params stay fixed, steps and latest values go on
             self._created = True
             self._params, self._tags = dict(resumed.params), dict(resumed.tags)
@@ -141,13 +142,17 @@ class Run:
         if activate:
             with _stack_lock:
                 _active.append(self)
-        FLUSHER.add(self)
+        self._captures_environment = capture_environment
+        try:
+            if capture_environment:
+                self._start_environment_capture()
+                self._capture_source_context()
+        finally:
+            # Only now may the flusher write the run: a run used as a decorator is discarded right
+            # after this, and one flushed while its source context was captured stayed in the store.
+            FLUSHER.add(self)
         if system_interval is not None:
             sysmetrics.SYSTEM_METRICS.watch(self, system_interval)
-        self._captures_environment = capture_environment
-        if capture_environment:
-            self._start_environment_capture()
-            self._capture_source_context()
         self._touched = False
 
     def _capture_source_context(self) -> None:
@@ -273,7 +278,7 @@ class Run:
         check_text("note", text)
         text = self._redacted("notes", text)
         with self._lock:
-            self._pending.notes.append((self.run_id, text if text.endswith("\n") else text + "\n"))
+            self._pending.notes.append((self.run_id, uuid.uuid4().hex, text if text.endswith("\n") else text + "\n"))
             self._touched = True
 
     def log_artifact(self, obj: Any, name: str | None = None) -> str:
@@ -281,14 +286,17 @@ class Run:
 
         Returns the artifact's name in the run (for a directory: its folder name).
         """
-        from .artifacts import prepare_artifacts
+        from .artifacts import errors_document, prepare_artifacts
 
         self._check_open()
-        rows, display_name = prepare_artifacts(self, obj, name)
+        rows, display_name, unsaved = prepare_artifacts(self, obj, name)
         with self._lock:
             self._pending.artifacts.extend(rows)
             self._artifact_names.append(display_name)
+            self._unsaved_artifacts.extend(unsaved)
             self._touched = True
+        if unsaved:  # the artifact store could not take it now: retried at the next flushes
+            self.set_document("artifact_errors", errors_document(self._unsaved_artifacts))
         return display_name
 
     def log_image(self, image: Any, name: str, step: int | None = None) -> str:
@@ -326,6 +334,19 @@ class Run:
                 self._artifact_names.append(name)
             self._touched = True
         return row["name"]
+
+    def _retry_artifacts(self, blobs: Any) -> None:
+        """Write the artifacts the artifact store refused before (``blobs`` None: it is not at hand);
+        once the run has ended, what still fails is recorded as not stored."""
+        from .artifacts import errors_document, retry_unsaved
+
+        before = errors_document(self._unsaved_artifacts)
+        stored, still = retry_unsaved(self._unsaved_artifacts, blobs, give_up=self.status != "RUNNING")
+        with self._lock:
+            self._pending.artifacts.extend(stored)
+            self._unsaved_artifacts = still
+        if errors_document(still) != before:
+            self.set_document("artifact_errors", errors_document(still))
 
     def log_dataset(self, data: Any, name: str) -> dict:
         """Fingerprint a DataFrame, array or file (content hash, shape, columns, dtypes)."""
@@ -446,24 +467,52 @@ class Run:
         """Write buffered data to the store now (raises if the store cannot be reached)."""
         if self.status == "DISCARDED" or self.pid != os.getpid():  # a forked child's copy: the parent writes it
             return
+        store = config.store_for(self.store_uri)  # outside the lock: a spill must not wait for a connect
         with self._flush_lock:
-            store = config.store_for(self.store_uri)
-            with self._lock:
-                batch, self._pending = self._pending, Batch()
-                end, self._pending_end = self._pending_end, None
-            if not self._created:
-                batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id))
-            if end is not None:
-                batch.ends.append(end)
-            elif heartbeat and self.status == "RUNNING":
-                batch.heartbeats.append((self.run_id, time.time()))
+            if self._unsaved_artifacts:
+                self._retry_artifacts(store.blobs)
+            batch, end = self._take_batch(heartbeat)
             try:
-                store.write_batch(batch)
+                FLUSHER.write(store, batch)
             except BaseException:
                 with self._lock:
                     self._requeue(batch, end)
                 raise
             self._created = True
+
+    def spill(self, journal: Any) -> None:
+        """Move the buffered data to the local journal (``nbtrack.journal.Journal``; raises OSError)."""
+        if self.status == "DISCARDED" or self.pid != os.getpid():
+            return
+        with self._flush_lock:
+            if self._unsaved_artifacts and self.status != "RUNNING":
+                self._retry_artifacts(None)
+            batch, end = self._take_batch(heartbeat=False)
+            if not batch:
+                return
+            try:
+                journal.append(batch)
+            except BaseException:
+                with self._lock:
+                    self._requeue(batch, end)
+                raise
+            self._created = True  # the journal creates it, before anything newer
+
+    def pending_points(self) -> int:
+        return len(self._pending.metrics)
+
+    def _take_batch(self, heartbeat: bool) -> tuple[Batch, tuple | None]:
+        """Everything buffered, as one batch (with the run's creation until it was written)."""
+        with self._lock:
+            batch, self._pending = self._pending, Batch()
+            end, self._pending_end = self._pending_end, None
+        if not self._created:
+            batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id))
+        if end is not None:
+            batch.ends.append(end)
+        elif heartbeat and self.status == "RUNNING":
+            batch.heartbeats.append((self.run_id, time.time()))
+        return batch, end
 
     def _requeue(self, batch: Batch, end: tuple | None) -> None:
         pending = self._pending

@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import IO, Iterator
 
-from ..errors import ArtifactNameError
+from ..errors import ArtifactNameError, ArtifactWriteError
 
 CHUNK = 1 << 20
 MAX_NAME_LENGTH = 1000
@@ -106,15 +106,24 @@ class BlobStore:
         return digest, size
 
     def _write_atomically(self, target: str, write) -> None:
-        self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
-        if self.is_local:
-            temporary = f"{target}.{uuid.uuid4().hex}.tmp"
-            with open(temporary, "wb") as f:
-                write(f)
-            os.replace(temporary, target)
-        else:
-            with self.fs.open(target, "wb") as f:
-                write(f)
+        """Write a blob whole or not at all; ArtifactWriteError when the artifact store cannot
+        take it (disk full, read-only, permission denied), leaving no temporary file behind."""
+        temporary = f"{target}.{uuid.uuid4().hex}.tmp"
+        try:
+            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+            if self.is_local:
+                try:
+                    with open(temporary, "wb") as f:
+                        write(f)
+                    os.replace(temporary, target)
+                except BaseException:
+                    _remove_quietly(temporary)
+                    raise
+            else:
+                with self.fs.open(target, "wb") as f:
+                    write(f)
+        except OSError as error:
+            raise ArtifactWriteError(self.root_url, error) from error
 
     def read_bytes(self, sha256: str) -> bytes:
         return self.fs.cat_file(self.path(sha256))
@@ -128,6 +137,18 @@ class BlobStore:
 
     def iter_blobs(self) -> Iterator[tuple[str, float]]:
         """Yield (sha256, modification time) of every stored blob."""
+        for name, mtime in self._entries():
+            if len(name) == 64:
+                yield name, mtime
+
+    def iter_temporary(self) -> Iterator[tuple[str, float]]:
+        """Yield (path, modification time) of temporary files (``<sha>.<uuid>.tmp``) of unfinished
+        writes: a process killed while writing a blob leaves one behind."""
+        for name, mtime in self._entries():
+            if name.endswith(".tmp") and len(name) > 64:
+                yield posixpath.join(self.root, name[:2], name), mtime
+
+    def _entries(self) -> Iterator[tuple[str, float]]:
         if not self.fs.exists(self.root):
             return
         for prefix in self.fs.ls(self.root, detail=False):
@@ -135,10 +156,15 @@ class BlobStore:
             if len(name) != 2:
                 continue
             for entry in self.fs.ls(prefix, detail=True):
-                sha = posixpath.basename(entry["name"].rstrip("/"))
-                if len(sha) == 64:
-                    mtime = entry.get("mtime") or entry.get("created") or time.time()
-                    yield sha, float(getattr(mtime, "timestamp", lambda: mtime)())
+                mtime = entry.get("mtime") or entry.get("created") or time.time()
+                yield posixpath.basename(entry["name"].rstrip("/")), float(getattr(mtime, "timestamp", lambda: mtime)())
 
     def delete(self, sha256: str) -> None:
         self.fs.rm_file(self.path(sha256))
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

@@ -19,9 +19,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    literal_column,
 )
 
-SCHEMA_VERSION = 2  # v2: metric steps and artifact sizes are 64-bit
+# v2: metric steps and artifact sizes are 64-bit.
+# v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -77,7 +81,15 @@ metric_history = Table(
     Column("value", Float),
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("timestamp", Float, nullable=False),
-    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+# A point is unique by run, key, step, time and value (as in MLflow, several values at one step
+# are kept), so a write repeated after a connection lost at COMMIT stores nothing twice. NaN is
+# stored as NULL with is_nan set; coalesce() makes two NaN points equal in the index too.
+# Its prefix (run_id, key, step) serves the metric-history reads.
+metric_point_index = Index(
+    "ux_metrics_point", metric_history.c.run_id, metric_history.c.key, metric_history.c.step,
+    metric_history.c.timestamp, metric_history.c.is_nan, func.coalesce(metric_history.c.value, literal_column("0")),
+    unique=True,
 )
 
 latest_metrics = Table(
@@ -122,6 +134,14 @@ datasets = Table(
     Column("info", Text, nullable=False),
     Column("created_time", Float, nullable=False),
     Index("ix_datasets_fingerprint", "fingerprint"),
+)
+
+# The notes appended to a run (``runs.notes`` holds their text): a note is appended once per id.
+run_notes = Table(
+    "run_notes",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("note_id", String(32), primary_key=True),
 )
 
 # JSON documents (environment, notebook snapshot info, history, ...) stored once per content.

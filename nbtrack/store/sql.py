@@ -5,9 +5,14 @@ Contract (what the rest of nbtrack relies on):
 - ``create_run(...)`` inserts a RUNNING run, creating its experiment if needed.
 - ``write_batch(batch)`` is the one write primitive for logged data: params, metric
   points, latest metric values, tags, artifacts, datasets, documents, notes, heartbeats
-  and run ends of any number of runs, in one transaction.
+  and run ends of any number of runs, in one transaction. Every part is idempotent: the
+  same batch written twice (a COMMIT whose reply was lost, a replayed journal) stores
+  nothing twice. Transient failures raise StoreUnavailableError (nothing was written);
+  rows the database refuses for good raise IntegrityError/DataError (see ``salvage``).
 - Reads (``nbtrack.store.query``, ``nbtrack.store.records``) first mark runs whose
-  heartbeat stopped as KILLED.
+  heartbeat stopped as KILLED; heartbeats and that check use the database's clock.
+- The schema is checked on open: created when empty, upgraded in place for SQLite,
+  refused with what to run when older (PostgreSQL: ``nbtrack db upgrade``) or newer.
 - Edits of stored runs: ``rename_run``, ``set_tags``, ``append_note``, ``delete_run``,
   ``restore_run``, ``rename_experiment``.
 """
@@ -18,12 +23,13 @@ import os
 import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import Float, cast, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DataError, DBAPIError, IntegrityError, OperationalError
 
 from ..errors import (
     AmbiguousRunIdError,
@@ -34,9 +40,10 @@ from ..errors import (
 )
 from . import migrations
 from . import schema as s
-from .batch import Batch, document_body
+from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
 
+_PG_ROWS_PER_INSERT = 500  # 3,000 parameters a statement (the protocol allows 65,535)
 HEARTBEAT_TIMEOUT = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", "60"))
 STALE_CHECK_INTERVAL = 2.0
 
@@ -72,7 +79,7 @@ class SqlStore:
         self.display_uri = redact_uri(self.uri)
         self.engine = self._create_engine()
         self.dialect = self.engine.dialect.name
-        self._last_stale_check = 0.0
+        self._last_stale_check = -STALE_CHECK_INTERVAL
         self._upserts: dict[tuple, Any] = {}
         self._document_bodies: dict[int, tuple] = {}
         self._lock = threading.Lock()
@@ -123,7 +130,13 @@ class SqlStore:
                     connection.info["nbtrack_begin"] = "BEGIN IMMEDIATE"
                 with connection.begin():
                     yield connection
-        except OperationalError as error:
+        except (IntegrityError, DataError):
+            raise  # a row the database refuses for good: the caller isolates it (salvage)
+        except DBAPIError as error:  # unreachable, locked, read-only, disk full, permission denied: kept
+            if self.dialect == "sqlite":
+                # SQLite keeps a connection's read-only handles (database, -shm) for its whole life:
+                # after 'attempt to write a readonly database' only a new connection can write.
+                self.engine.dispose()
             raise StoreUnavailableError(f"cannot write to {self.display_uri}: {_short(error)}") from error
 
     @contextmanager
@@ -148,19 +161,23 @@ class SqlStore:
         upgrade``), else refused with what to run: on a shared PostgreSQL store one client's silent
         upgrade would lock out every teammate on the older version. Returns (found, now).
         """
-        for attempt in range(3):
+        attempts = 5
+        for attempt in range(attempts):
             try:
+                with self.read() as connection:  # the usual case needs no write (a read-only store opens too)
+                    found = migrations.stored_version(connection, self.display_uri)
+                if found == s.SCHEMA_VERSION:
+                    return found, found
                 with self.write() as connection:
                     return self._check_or_create(connection, upgrade)
             except (DatabaseError, StoreUnavailableError) as error:  # e.g. 'file is not a database'
-                # Another process may be creating the same tables right now.
-                text = str(error).lower()
-                racing = "already exists" in text or "unique" in text or "duplicate" in text
-                if attempt == 2 or not racing:
-                    if isinstance(error, StoreUnavailableError):
-                        raise
-                    raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(error)}") from error
-                time.sleep(0.2)
+                # Other processes may be creating the same new store right now (tables, WAL mode).
+                cause = error.__cause__ if isinstance(error, StoreUnavailableError) and error.__cause__ else error
+                text = str(cause).lower()
+                racing = any(word in text for word in ("already exists", "unique", "duplicate", "locked"))
+                if attempt == attempts - 1 or not racing:
+                    raise StoreUnavailableError(f"cannot open {self.display_uri}: {_short(cause)}") from error
+                time.sleep(0.1 * (attempt + 1))
         raise AssertionError("unreachable")
 
     def _check_or_create(self, connection: Connection, upgrade: bool) -> tuple[int | None, int]:
@@ -218,9 +235,14 @@ class SqlStore:
             if experiment not in experiment_ids:
                 experiment_ids[experiment] = self._experiment_id(connection, experiment)
             rows.append(dict(run_id=run_id, experiment_id=experiment_ids[experiment], name=name,
-                             status="RUNNING", start_time=start_time, heartbeat_time=start_time,
+                             status="RUNNING", start_time=start_time,
                              parent_run_id=parent_run_id, notes="", deleted=False))
-        connection.execute(s.runs.insert(), rows)
+        # A run already there was created by an earlier attempt whose COMMIT reply was lost.
+        statement = self._upserts.get("create")
+        if statement is None:
+            statement = self._upserts["create"] = self._insert(s.runs).values(
+                heartbeat_time=self.now()).on_conflict_do_nothing(index_elements=["run_id"])
+        connection.execute(statement, rows)
 
     def _insert(self, table):
         if self.dialect == "postgresql":
@@ -230,19 +252,24 @@ class SqlStore:
         return insert(table)
 
     def _upsert(self, connection: Connection, table, rows: list[dict], keys: list[str]) -> None:
+        """Insert or replace by ``keys``; the last row of a key wins (a statement may not touch a row twice)."""
         if not rows:
             return
+        if len(rows) > 1:
+            rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
         columns = tuple(c for c in rows[0] if c not in keys)
         cache_key = (table.name, columns, tuple(keys))
         statement = self._upserts.get(cache_key)
         if statement is None:  # building ON CONFLICT clauses is costly: build each once
             statement = self._insert(table)
             statement = self._upserts[cache_key] = statement.on_conflict_do_update(
-                index_elements=keys, set_={c: statement.excluded[c] for c in columns})
+                index_elements=keys, set_={c: statement.excluded[c] for c in columns},
+                where=_newer_point(table, statement.excluded) if table is s.latest_metrics else None)
         connection.execute(statement, rows)
 
     def write_batch(self, batch: Batch) -> None:
-        """Write a batch in one transaction."""
+        """Write a batch in one transaction. Every part is safe to write again (idempotent): a batch
+        whose COMMIT reply was lost is retried, and a journal may be replayed more than once."""
         if not batch:
             return
         with self.write() as connection:
@@ -263,24 +290,47 @@ class SqlStore:
             self._upsert(connection, s.datasets, batch.datasets, ["run_id", "name"])
             if batch.documents:
                 self._write_documents(connection, batch.documents)
-            for run_id, text in batch.notes:
-                connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
-                    notes=func.coalesce(s.runs.c.notes, "") + text))
-            for run_id, moment in batch.heartbeats:
+            if batch.notes:
+                self._append_notes(connection, batch.notes)
+            for run_id, _client_time in batch.heartbeats:
+                # The database's clock: a client whose clock is behind must not look dead. A run a
+                # reader marked KILLED while this process could not reach the store is alive again.
                 connection.execute(update(s.runs).where(
-                    s.runs.c.run_id == run_id, s.runs.c.status == "RUNNING").values(heartbeat_time=moment))
+                    s.runs.c.run_id == run_id, s.runs.c.status.in_(("RUNNING", "KILLED"))).values(
+                    heartbeat_time=self.now(), status="RUNNING", end_time=None))
             for run_id, status, end_time in batch.ends:
                 connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
-                    status=status, end_time=end_time, heartbeat_time=end_time))
+                    status=status, end_time=end_time, heartbeat_time=self.now()))
 
     def _insert_metric_points(self, connection: Connection, points: list[tuple]) -> None:
-        # The hot path: a constant statement and plain tuples straight to the driver's
-        # executemany (SQLAlchemy's per-row parameter processing costs ~5 us a row).
-        marker = "?" if self.dialect == "sqlite" else "%s"
-        statement = (f'INSERT INTO metrics (run_id, "key", step, value, is_nan, "timestamp") '
-                     f'VALUES ({", ".join([marker] * 6)})')
-        connection.exec_driver_sql(statement, [
-            (r, k, step, None if v != v else v, v != v, t) for r, k, step, v, t in points])
+        # The hot path: a constant statement and plain tuples straight to the driver (SQLAlchemy's
+        # per-row parameter processing costs ~5 us a row). A point already stored (same run, key,
+        # step, time and value) is skipped.
+        rows = [(r, k, step, None if v != v else v, v != v, t) for r, k, step, v, t in points]
+        head = 'INSERT INTO metrics (run_id, "key", step, value, is_nan, "timestamp") VALUES '
+        if self.dialect == "sqlite":
+            connection.exec_driver_sql(head + "(?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+            return
+        # PostgreSQL executes an executemany row by row: multi-row VALUES are several times faster.
+        full = len(rows) - len(rows) % _PG_ROWS_PER_INSERT
+        if full:
+            statement = head + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * _PG_ROWS_PER_INSERT) + " ON CONFLICT DO NOTHING"
+            connection.exec_driver_sql(statement, [
+                tuple(value for row in rows[start:start + _PG_ROWS_PER_INSERT] for value in row)
+                for start in range(0, full, _PG_ROWS_PER_INSERT)])
+        if full < len(rows):
+            statement = head + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * (len(rows) - full)) + " ON CONFLICT DO NOTHING"
+            connection.exec_driver_sql(statement, tuple(value for row in rows[full:] for value in row))
+
+    def _append_notes(self, connection: Connection, notes: list[tuple]) -> None:
+        """Append each note to its run once: its id goes into run_notes in the same transaction."""
+        record = self._insert(s.run_notes).on_conflict_do_nothing(index_elements=["run_id", "note_id"])
+        for run_id, note_id, text in notes:
+            seen = select(s.run_notes.c.note_id).where(s.run_notes.c.run_id == run_id,
+                                                       s.run_notes.c.note_id == note_id).exists()
+            connection.execute(update(s.runs).where(s.runs.c.run_id == run_id, ~seen).values(
+                notes=func.coalesce(s.runs.c.notes, "") + text))
+            connection.execute(record, dict(run_id=run_id, note_id=note_id))
 
     def _write_documents(self, connection: Connection, documents: list[tuple]) -> None:
         bodies: dict[str, str] = {}
@@ -290,11 +340,7 @@ class SqlStore:
             if cached is not None and cached[0] is value:  # the same object, e.g. a shared environment
                 digest, body = cached[1], cached[2]
             else:
-                try:
-                    digest, body = document_body(value)
-                except (TypeError, ValueError, RecursionError) as error:  # never block the run's other data
-                    digest, body = document_body({"error": f"document {key!r} is not JSON-able: "
-                                                           f"{type(error).__name__}: {error}"})
+                digest, body = document_body_or_error(key, value)
                 if len(self._document_bodies) > 32:
                     self._document_bodies.clear()
                 self._document_bodies[id(value)] = (value, digest, body)
@@ -303,6 +349,16 @@ class SqlStore:
         statement = self._insert(s.documents).on_conflict_do_nothing(index_elements=["sha256"])
         connection.execute(statement, [dict(sha256=d, body=b) for d, b in bodies.items()])
         self._upsert(connection, s.run_documents, links, ["run_id", "key"])
+
+    def existing_run_ids(self, run_ids: set[str]) -> set[str]:
+        """Which of ``run_ids`` are in the store."""
+        found: set[str] = set()
+        ids = sorted(run_ids)
+        with self.read() as connection:
+            for start in range(0, len(ids), 500):
+                found.update(connection.execute(select(s.runs.c.run_id).where(
+                    s.runs.c.run_id.in_(ids[start:start + 500]))).scalars())
+        return found
 
     # --- run lookup and edits --------------------------------------------------------
 
@@ -344,7 +400,7 @@ class SqlStore:
 
     def append_note(self, run_id: str, text: str) -> None:
         full = self.resolve_run_id(run_id)
-        self.write_batch(Batch(notes=[(full, text)]))
+        self.write_batch(Batch(notes=[(full, uuid.uuid4().hex, text)]))
 
     def _set_deleted(self, run_id: str, deleted: bool) -> None:
         with self.write() as connection:
@@ -373,14 +429,22 @@ class SqlStore:
 
     # --- liveness ---------------------------------------------------------------
 
+    def now(self):
+        """The database's clock as seconds since the epoch (a SQL expression): heartbeats and the
+        stale-run check compare times from one clock, whatever each client's clock says. SQLite is
+        local, so its clock is the machine's (read by SQLite, not through Python's time.time)."""
+        if self.dialect == "postgresql":
+            return cast(func.extract("epoch", func.clock_timestamp()), Float)
+        return (func.julianday("now") - 2440587.5) * 86400.0
+
     def mark_stale_runs(self, force: bool = False) -> int:
         """Mark RUNNING runs whose heartbeat stopped as KILLED (their data stays)."""
-        now = time.time()
-        if not force and now - self._last_stale_check < STALE_CHECK_INTERVAL:
+        moment = time.monotonic()
+        if not force and moment - self._last_stale_check < STALE_CHECK_INTERVAL:
             return 0
-        self._last_stale_check = now
+        self._last_stale_check = moment
         timeout = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT))
-        stale = (s.runs.c.status == "RUNNING") & (s.runs.c.heartbeat_time < now - timeout)
+        stale = (s.runs.c.status == "RUNNING") & (s.runs.c.heartbeat_time < self.now() - timeout)
         with self.read() as connection:
             if connection.execute(select(s.runs.c.run_id).where(stale).limit(1)).first() is None:
                 return 0
@@ -392,16 +456,18 @@ class SqlStore:
     # --- garbage collection --------------------------------------------------------
 
     def collect_garbage(self, grace_seconds: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
-        """Purge soft-deleted runs, then blobs that no remaining run references.
+        """Purge soft-deleted runs, then blobs that no remaining run references, and the temporary
+        files of unfinished blob writes.
 
-        Blobs younger than ``grace_seconds`` are kept: a run may be about to reference them.
+        Blobs and temporary files younger than ``grace_seconds`` are kept: a run may be about to
+        reference them, a writer may still be writing.
         """
         with self.read() as connection:
             deleted = list(connection.execute(select(s.runs.c.run_id).where(s.runs.c.deleted)).scalars())
         if deleted and not dry_run:
             with self.write() as connection:
                 for table in (s.params, s.metric_history, s.latest_metrics, s.tags, s.artifacts,
-                              s.datasets, s.run_documents):
+                              s.datasets, s.run_documents, s.run_notes):
                     connection.execute(table.delete().where(table.c.run_id.in_(deleted)))
                 connection.execute(s.runs.delete().where(s.runs.c.run_id.in_(deleted)))
                 used_documents = select(s.run_documents.c.sha256)
@@ -423,7 +489,25 @@ class SqlStore:
                 removed += 1
             except FileNotFoundError:
                 pass
-        return {"runs_purged": len(deleted), "blobs_removed": removed, "bytes_freed": int(freed)}
+        temporary = 0
+        for path, mtime in list(self.blobs.iter_temporary()):  # left by writers killed mid-write
+            if mtime > cutoff:
+                continue
+            try:
+                if not dry_run:
+                    self.blobs.fs.rm_file(path)
+                temporary += 1
+            except FileNotFoundError:
+                pass
+        return {"runs_purged": len(deleted), "blobs_removed": removed, "bytes_freed": int(freed),
+                "temporary_files_removed": temporary}
+
+
+def _newer_point(table, excluded):
+    """The latest value of a metric is replaced only by a later point (a higher step, or the same
+    step logged later): a replayed older batch must not take it back."""
+    later = (excluded.step == table.c.step) & (excluded.timestamp >= table.c.timestamp)
+    return (excluded.step > table.c.step) | later
 
 
 def default_artifact_root(uri: str) -> str:

@@ -8,16 +8,11 @@ except under ``CI=true`` where that is a failure.
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
+from pgcluster import PostgresCluster, postgres_bin
 
 import nbtrack
 from nbtrack import config
@@ -32,26 +27,13 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NBTRACK_STORE", f"sqlite:///{tmp_path / 'store' / 'nbtrack.db'}")
     monkeypatch.delenv("NBTRACK_ARTIFACTS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # journals of remote stores go here
     config.set_store(None)
     config.set_experiment(None)
     yield tmp_path
     for run in list(reversed(_active)):
         run.end()
     config.set_store(None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _postgres_bin() -> str | None:
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if os.path.exists(os.path.join(candidate, "initdb")):
-            return candidate
-    directory = shutil.which("initdb")
-    return os.path.dirname(directory) if directory else None
 
 
 def _skip_or_fail(reason: str):
@@ -67,33 +49,18 @@ def postgres_server():
     if configured:
         yield configured
         return
-    bindir = _postgres_bin()
+    bindir = postgres_bin()
     if bindir is None:
         _skip_or_fail("PostgreSQL is not installed (apt-get install postgresql, or set NBTRACK_TEST_PG)")
     try:
         import psycopg  # noqa: F401
     except ImportError:
         _skip_or_fail("psycopg is not installed: pip install 'nbtrack[postgres]'")
-    workdir = Path(tempfile.mkdtemp(prefix="nbtrack-pg-"))
-    data, sockets = workdir / "data", workdir / "sockets"
-    sockets.mkdir()
-    port = _free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-        shutil.chown(sockets, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(as_user + [f"{bindir}/initdb", "-D", str(data), "-U", "postgres", "--auth=trust",
-                              "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
-    subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", str(data), "-l", str(workdir / "log"), "-w", "-o",
-                              f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                   check=True, capture_output=True)
+    cluster = PostgresCluster(bindir)
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield cluster.uri
     finally:
-        subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+        cluster.remove()
 
 
 @pytest.fixture
@@ -125,3 +92,16 @@ def store_uri(request, tmp_path):
         uri = request.getfixturevalue("postgres_uri")
     nbtrack.set_store(uri)
     return uri
+
+
+@pytest.fixture
+def stoppable_postgres():
+    """A PostgreSQL cluster of the test's own, which the test may stop and start again."""
+    bindir = postgres_bin()
+    if bindir is None:
+        _skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = PostgresCluster(bindir)
+    try:
+        yield cluster
+    finally:
+        cluster.remove()

@@ -111,7 +111,7 @@ def test_gc_purges_deleted_runs_and_unreferenced_blobs(isolated):
     assert store.collect_garbage(grace_seconds=0, dry_run=True)["blobs_removed"] == 1
     before = len(blob_files(isolated / "store" / "artifacts"))
     result = store.collect_garbage(grace_seconds=0)
-    assert result == {"runs_purged": 1, "blobs_removed": 1, "bytes_freed": len("dropped")}
+    assert result == {"runs_purged": 1, "blobs_removed": 1, "bytes_freed": len("dropped"), "temporary_files_removed": 0}
     assert len(blob_files(isolated / "store" / "artifacts")) == before - 1
     assert nbtrack.get_run(keep.run_id).artifact("k.txt").read_text() == "kept"
     with pytest.raises(LookupError):
