@@ -98,7 +98,10 @@ def log_note(text: str) -> None:
 
 
 def flush() -> None:
-    """Write everything buffered in this process to the store now."""
+    """Write everything buffered in this process to the store now, after the background work of
+    ended runs (environment capture, notebook snapshot; at most 10 s each) has landed."""
+    for run in FLUSHER.runs():
+        run.wait_for_background()
     FLUSHER.flush_all()
 
 

@@ -26,6 +26,7 @@ _uncaught_exception: list[BaseException] = []
 
 
 _capturing: "set[threading.Thread]" = set()
+_ASYNC_END = os.environ.get("NBTRACK_ASYNC_END") == "1"  # measuring: end(wait=False) never writes itself
 
 
 def _before_fork() -> None:
@@ -124,7 +125,7 @@ class Run:
         self._pending = Batch()
         self._pending_end: tuple | None = None
         self._touched = False
-        self._environment_thread: threading.Thread | None = None
+        self._background: set[threading.Thread] = set()  # work that still writes to the run (even ended)
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
         self._media_steps: dict[str, int] = {}
@@ -196,7 +197,7 @@ class Run:
     # --- logging ----------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self.status != "RUNNING":
+        if self.status != "RUNNING" and threading.current_thread() not in self._background:
             raise RunEndedError(self.run_id, self.status)
 
     def log_param(self, key: str, value: Any) -> None:
@@ -340,13 +341,16 @@ class Run:
             self._touched = True
         return info
 
-    def set_document(self, key: str, value: Any) -> None:
-        """Attach a JSON-able document (stored once per distinct content)."""
+    def set_document(self, key: str, value: Any, *, redacted: list | None = None) -> None:
+        """Attach a JSON-able document (stored once per distinct content; setting a key again
+        replaces it). Its strings are redacted (:mod:`nbtrack.secrets`) unless the caller did
+        it already and passes what it found as ``redacted`` (a list, maybe empty)."""
         if isinstance(key, str) and len(key) > 64:
             raise ValueError(f"document key must be at most 64 characters, got {key[:70]!r}")
         if key != "redactions":
-            findings: list[_secrets.Finding] = []
-            value = _secrets.redact_document(value, findings)
+            findings: list[_secrets.Finding] = list(redacted) if redacted is not None else []
+            if redacted is None:
+                value = _secrets.redact_document(value, findings)
             if findings:
                 self._note_redactions(f"documents.{key}", findings)
         with self._lock:
@@ -395,16 +399,22 @@ class Run:
 
     # --- lifecycle --------------------------------------------------------------
 
-    def end(self, status: str = "FINISHED") -> None:
-        """End the run and write everything it logged. Ending twice does nothing."""
+    def end(self, status: str = "FINISHED", *, wait: bool = True) -> None:
+        """End the run and write everything it logged. Ending twice does nothing.
+
+        ``wait=False`` (``%%track``) does not wait for the run's background work (environment
+        capture, imported packages: they land later) nor for opening the store: the write
+        happens now if the store is open, else the flusher does it (``nbtrack.flush()`` waits)."""
         if status not in STATUSES[1:]:
             raise ValueError(f"status must be one of FINISHED, FAILED, KILLED, not {status!r}")
         if self.status != "RUNNING":
             return
         from . import sysmetrics
 
-        sysmetrics.finish(self)  # first: the wait below is nbtrack's, not the run's work
-        self._wait_for_environment()
+        sysmetrics.finish(self)  # first: the waits below are nbtrack's, not the run's work
+        self._record_imported_packages()
+        if wait:
+            self.wait_for_background()
         with self._lock:
             self.end_time = time.time()
             self.status = status
@@ -412,7 +422,7 @@ class Run:
         with _stack_lock:
             if self in _active:
                 _active.remove(self)
-        if FLUSHER.reporter.failing:  # store down: don't wait for another connect timeout, the flusher retries
+        if FLUSHER.reporter.failing or (not wait and (_ASYNC_END or not config.store_is_open(self.store_uri))):
             FLUSHER.wake()
             return
         try:
@@ -430,7 +440,7 @@ class Run:
                 "message": self._redacted("error.message", str(error)),
                 "traceback": self._redacted(
                     "error.traceback", "".join(traceback.format_exception(type(error), error, error.__traceback__))),
-            })
+            }, redacted=[])  # _redacted noted what it found
         self.end("FAILED")
 
     def kill(self) -> None:
@@ -438,7 +448,8 @@ class Run:
         self.end("KILLED")
 
     def is_done(self) -> bool:
-        return self.status != "RUNNING" and self._pending_end is None and not self._pending
+        return self.status != "RUNNING" and self._pending_end is None and not self._pending \
+            and not self._background
 
     # --- writing ----------------------------------------------------------------
 
@@ -479,15 +490,52 @@ class Run:
         if end is not None and self._pending_end is None:
             self._pending_end = end
 
-    # --- environment ------------------------------------------------------------
+    # --- work finished in the background: environment, imported packages, late documents --------
+
+    def in_background(self, what: str, work: Callable[[], None]) -> None:
+        """Run ``work`` (which may set documents, tags and artifacts of this run, even after it
+        ended) in a thread. The flusher keeps the run until it returns; ``end()`` waits for it,
+        ``end(wait=False)`` does not; at exit it gets a few seconds to finish."""
+
+        def run_work() -> None:
+            try:
+                with guarded(what):
+                    work()
+            finally:
+                with self._lock:
+                    self._background.discard(thread)
+                _capturing.discard(thread)
+                FLUSHER.wake()
+
+        thread = threading.Thread(target=run_work, name=f"nbtrack-{what.replace(' ', '-')}", daemon=True)
+        with self._lock:
+            self._background.add(thread)
+        _capturing.add(thread)  # a fork waits for it: a child must not inherit a half-done import
+        thread.start()
+
+    def wait_for_background(self, timeout: float = 10.0) -> bool:
+        """Wait (at most ``timeout`` s in all) for the run's background work; True if it finished."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = list(self._background)
+            if not pending:
+                return True
+            for thread in pending:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline:
+                with self._lock:
+                    return not self._background
 
     def _start_environment_capture(self) -> None:
-        from .environment import capture_environment, recent_environment
+        from .environment import INCOMPLETE, capture_environment, recent_environment
 
         recent = recent_environment()
         if recent is not None and config.store_is_open(self.store_uri):
-            self.set_document("environment", recent)
+            self.set_document("environment", recent[0], redacted=recent[1])
             return
+        # replaced when the capture ends; stays if the process ends first (killed kernel)
+        self.set_document("environment", INCOMPLETE, redacted=[])
 
         def capture() -> None:
             try:  # open the store early too: importing SQLAlchemy at interpreter exit fails
@@ -496,27 +544,27 @@ class Run:
             except Exception:
                 pass  # reported by the first flush
             try:
-                self.set_document("environment", capture_environment())
+                document, findings = capture_environment()
+                self.set_document("environment", document, redacted=findings)
             except Exception as error:  # never let environment capture break a run
                 self.set_document("environment", {"error": f"{type(error).__name__}: {error}"})
-            finally:
-                _capturing.discard(threading.current_thread())
 
-        self._environment_thread = threading.Thread(target=capture, name="nbtrack-environment", daemon=True)
-        _capturing.add(self._environment_thread)
-        self._environment_thread.start()
+        self.in_background("environment capture", capture)
 
-    def _wait_for_environment(self, timeout: float = 10.0) -> None:
-        thread = self._environment_thread
-        if thread is not None:
-            thread.join(timeout)
-            self._environment_thread = None
-        # every run, also one that shared a recent capture: what it imported is its own
-        if self._captures_environment:
-            with guarded("recording the imported packages"):
-                from .environment import imported_packages
+    def _record_imported_packages(self) -> None:
+        """What the run imported (every run, also one that shared a recent capture): at once when
+        the module-to-distribution map is ready, else in the background."""
+        if not self._captures_environment:
+            return
+        with guarded("recording the imported packages"):
+            from .environment import imported_packages, imported_packages_ready, top_level_modules
 
-                self.set_document("imported_packages", imported_packages())
+            if imported_packages_ready():
+                self.set_document("imported_packages", imported_packages(), redacted=[])
+                return
+            modules = top_level_modules()
+            self.in_background("imported packages", lambda: self.set_document(
+                "imported_packages", imported_packages(modules), redacted=[]))
 
     def __repr__(self) -> str:
         return f"<Run {self.run_id[:8]} {self.experiment}/{self.name} {self.status}>"
@@ -575,8 +623,20 @@ def _default_name(run_id: str) -> str:
     return f"{_ADJECTIVES[number % 20]}-{_NOUNS[(number // 20) % 20]}-{run_id[:4]}"
 
 
-def end_active_runs_at_exit() -> None:
-    """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED."""
+def end_active_runs_at_exit(settle: float = 5.0) -> None:
+    """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED;
+    then give the runs' background work (environment capture) up to ``settle`` seconds to land
+    (a run whose capture did not finish keeps an environment document saying so)."""
+    _end_active_runs()
+    from .flusher import FLUSHER as flusher
+
+    deadline = time.monotonic() + settle
+    for run in flusher.runs():
+        if run.pid == os.getpid():
+            run.wait_for_background(max(0.0, deadline - time.monotonic()))
+
+
+def _end_active_runs() -> None:
     in_kernel = "ipykernel" in sys.modules
     for run in reversed(list(_active)):
         if run.pid != os.getpid():  # a forked child exiting must not end its parent's runs

@@ -22,19 +22,24 @@ def current_tracker() -> CellTracker | None:
     return None
 
 
-def _warm_up() -> None:
-    """Import what the first tracked cell needs, off the user's critical path."""
+def _warm_up(user_ns: dict) -> None:
+    """Import what the first tracked cell needs, off the user's critical path: the core, and
+    jupytext (for the snapshot's ``notebook.py``; its nbformat import pulls in jsonschema, which
+    can take seconds) only when this kernel has a notebook file to snapshot. (The package scan
+    and SQLAlchemy are ``nbtrack.environment.prewarm``'s.)"""
+    from ..run import _capturing
+
     try:
-        import jupytext  # noqa: F401
-        import nbformat  # noqa: F401
-
         import nbtrack.run  # noqa: F401
-        from nbtrack import environment
 
-        environment.installed_packages()  # cached by the core: the first run needn't wait for the scan
-        environment.imported_packages()
+        from .snapshot import locate_notebook
+
+        if locate_notebook(user_ns)[0] is not None:
+            import jupytext  # noqa: F401
     except Exception:
         pass
+    finally:
+        _capturing.discard(threading.current_thread())
 
 
 def load(ip: Any) -> None:
@@ -49,7 +54,11 @@ def load(ip: Any) -> None:
     ip.register_magics(magics)
     _loaded[id(ip)] = (magics, tracker)
     frontend_link.register(ip)
-    threading.Thread(target=_warm_up, name="nbtrack-warm-up", daemon=True).start()
+    from ..run import _capturing
+
+    thread = threading.Thread(target=_warm_up, args=(ip.user_ns,), name="nbtrack-warm-up", daemon=True)
+    _capturing.add(thread)  # a fork waits for it: a child must not inherit a half-done import
+    thread.start()
 
 
 def unload(ip: Any) -> None:

@@ -10,12 +10,11 @@ import glob
 import hashlib
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..secrets import redact_source, redact_values, secret_values
+from ..secrets import redact_cached, redact_text, secret_values
 from . import context, execution, frontend_link
 from .arguments import TrackArgs
 from .cellparams import collect_params, params_known_at_start
@@ -58,12 +57,9 @@ class PreviousRuns:
     def __init__(self) -> None:
         self.last: dict[str, str] = {}
 
-    def lookup(self, key: str, cell_id: str | None, path: str | None, exclude: str,
-               nested: bool = False) -> str | None:
-        if key in self.last:
-            return self.last[key]
-        if not cell_id:
-            return None
+    @staticmethod
+    def lookup(cell_id: str, path: str | None, exclude: str, nested: bool = False) -> str | None:
+        """The latest stored run of the cell ``cell_id`` of the notebook ``path`` other than ``exclude``."""
         try:
             import nbtrack
 
@@ -211,16 +207,15 @@ class CellTracker:
             hint = " (add --nested to make this cell a child run)" if type(problem).__name__ == "ActiveRunError" else ""
             outcome.warnings.append(f"this cell is not tracked: {_short(problem)}{hint}")
             return None
-        cell = CellRun(run, count, self._cell_key(cell_id, snapshot, body))
-        cell.lookup = threading.Thread(target=self._previous, args=(cell, cell_id, snapshot.path), daemon=True)
-        cell.lookup.start()
+        key = self._cell_key(cell_id, snapshot, body)
+        cell = CellRun(run, count, key, self.previous.last.get(key))
+        if cell.previous is None and cell_id:  # not run in this kernel yet: ask the store, in the background
+            path, nested = snapshot.path, run.parent_run_id is not None
+            run.in_background("previous run lookup", lambda: cell.found_previous(
+                self.previous.lookup(cell_id, path, run.run_id, nested)))
         frontend_link.notify({"type": "run_started", "cell_id": cell_id, "run_id": run.run_id,
                               "experiment": run.experiment})
         return cell
-
-    def _previous(self, cell: CellRun, cell_id: str | None, path: str | None) -> None:
-        run = cell.run
-        cell.previous = self.previous.lookup(cell.key, cell_id, path, run.run_id, run.parent_run_id is not None)
 
     def _record_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                       snapshot: NotebookSnapshot, count: int, outcome: Outcome) -> None:
@@ -232,9 +227,7 @@ class CellTracker:
         steps = (
             ("notebook snapshot", lambda: self._record_notebook(run, snapshot)),
             ("history", lambda: self._record_history(run, snapshot, raw_cell, count, outcome)),
-            ("cell", lambda: run.set_document("cell", dict(
-                self._cell_document(raw_cell, cell_id, snapshot, count),
-                params_as_written=params_known_at_start(args.params, body)))),
+            ("cell", lambda: self._record_cell_start(run, args, raw_cell, body, cell_id, snapshot, count)),
         )
         for what, step in steps:
             try:
@@ -321,50 +314,76 @@ class CellTracker:
         return summaries
 
     def _record_notebook(self, run: Any, snapshot: NotebookSnapshot) -> None:
-        document = snapshot.log(run)
+        """The ``notebook`` document now; its two artifacts are rendered and stored in the
+        background (rendering imports jupytext; the cell does not wait for it)."""
+        document = snapshot.planned_document()
         if snapshot.source == "disk" and snapshot.mtime is not None:
             document["saved_after_start"] = snapshot.mtime >= run.start_time
         run.set_document("notebook", document)
+        if snapshot.notebook is not None:
+            run.in_background("notebook snapshot", lambda: self._log_snapshot(run, snapshot, document))
+
+    @staticmethod
+    def _log_snapshot(run: Any, snapshot: NotebookSnapshot, document: dict) -> None:
+        try:
+            snapshot.log(run)
+        except Exception as problem:  # the document must not name artifacts that were not stored
+            run.set_document("notebook", dict(document, artifact=None, exact_artifact=None,
+                                              reason=f"error: {_short(problem)}"))
+            raise
 
     def _record_history(self, run: Any, snapshot: NotebookSnapshot, raw_cell: str, count: int,
                         outcome: Outcome) -> None:
-        run.set_document("history", self.history.document(before=count + 1))
+        document, redacted = self.history.document(before=count + 1)
+        run.set_document("history", document, redacted=redacted)
         if snapshot.cells:
-            report = analyze(snapshot.cells, self.history.executions(before=count), snapshot.cell_index, raw_cell)
+            report = analyze(snapshot.cells, self.history.executions(before=count, since_reset=True),
+                             snapshot.cell_index, raw_cell)
             run.set_document("hidden_state", report)
             outcome.hidden = report["warnings"]
 
+    def _record_cell_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
+                           snapshot: NotebookSnapshot, count: int) -> None:
+        document, redacted = self._cell_document(raw_cell, cell_id, snapshot, count)
+        document["params_as_written"] = params_known_at_start(args.params, body)
+        run.set_document("cell", document, redacted=redacted)
+
     def _record_cell(self, cell: CellRun, raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
                      capture: OutputCapture | None, summaries: list[dict], count: int, elapsed: float) -> None:
-        run = cell.run
-        previous = cell.previous_run()
-        if previous:
-            run.set_tag("nbtrack.previous_run", previous)
         known_secrets = secret_values(self.shell.user_ns)
+        document, redacted = self._cell_document(raw_cell, cell_id, snapshot, count)
+
+        def redacted_text(text: str | None) -> str | None:
+            if not text:
+                return text
+            text, found = redact_text(text, known_secrets)
+            redacted.extend(found)
+            return text
+
         for summary in summaries:
-            if summary.get("text"):
-                summary["text"] = redact_values(summary["text"], known_secrets)
-        printed = {name: redact_values(capture.stream_text(name), known_secrets) if capture is not None else None
-                   for name in ("stdout", "stderr")}
-        document = self._cell_document(raw_cell, cell_id, snapshot, count)
-        document.update({"outputs": summaries, "previous_run": previous, "stdout": printed["stdout"],
-                         "stderr": printed["stderr"], "execution_seconds": elapsed})
-        run.set_document("cell", document)
+            summary["text"] = redacted_text(summary.get("text"))
+        document.update({"outputs": summaries, "execution_seconds": elapsed,
+                         "stdout": redacted_text(capture.stream_text("stdout")) if capture is not None else None,
+                         "stderr": redacted_text(capture.stream_text("stderr")) if capture is not None else None})
+        cell.recorded(document, redacted)
 
     @staticmethod
-    def _cell_document(raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot, count: int) -> dict:
-        """The ``cell`` document as known when the cell starts (outputs and timing come after)."""
-        return {"source": redact_source(raw_cell), "id": cell_id, "index": snapshot.cell_index,
+    def _cell_document(raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
+                       count: int) -> tuple[dict, list]:
+        """The ``cell`` document as known when the cell starts (outputs and timing come after),
+        its source redacted, and what was redacted."""
+        source, redacted = redact_cached(raw_cell)
+        return {"source": source, "id": cell_id, "index": snapshot.cell_index,
                 "execution_count": count, "notebook": snapshot.path, "outputs": [], "previous_run": None,
-                "stdout": None, "stderr": None, "execution_seconds": None}
+                "stdout": None, "stderr": None, "execution_seconds": None}, redacted
 
     def _end(self, cell: CellRun, error: BaseException | None, outcome: Outcome) -> None:
         run = cell.run
         try:
             if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
-                run.end(cell.end_status)  # sys.exit(0) succeeded, as in ``with track()``
+                run.end(cell.end_status, wait=False)  # sys.exit(0) succeeded, as in ``with track()``
             elif isinstance(error, KeyboardInterrupt):
-                run.kill()
+                run.end("KILLED", wait=False)
             else:
                 self._fail(run, error)
         except BaseException as problem:  # noqa: BLE001
@@ -381,19 +400,20 @@ class CellTracker:
         import traceback
 
         known = secret_values(self.shell.user_ns)
-        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        run.set_document("error", {"type": type(error).__name__, "message": redact_values(str(error), known),
-                                   "traceback": redact_values(text, known)})
-        run.end("FAILED")
+        message, redacted = redact_text(str(error), known)
+        text, found = redact_text("".join(traceback.format_exception(type(error), error, error.__traceback__)), known)
+        run.set_document("error", {"type": type(error).__name__, "message": message, "traceback": text},
+                         redacted=redacted + found)
+        run.end("FAILED", wait=False)
 
     @staticmethod
     def _warnings(outcome: Outcome) -> list[str]:
-        """The warning lines of a tracked cell: its problems, then the hidden state that matters."""
+        """The warning lines of a tracked cell: its problems, then the most likely hidden-state
+        cause (the run's ``hidden_state`` document keeps them all, ranked)."""
         warnings = list(outcome.warnings)
         if outcome.hidden:
-            more = len(outcome.hidden) - 2
-            shown = "; ".join(outcome.hidden[:2]) + (f" (+{more} more)" if more > 0 else "")
-            warnings.append(f"hidden state: {shown}")
+            more = len(outcome.hidden) - 1
+            warnings.append(f"hidden state: {outcome.hidden[0]}" + (f" (+{more} more)" if more > 0 else ""))
         return warnings
 
     def _summary(self, run: Any, outcome: Outcome) -> None:
