@@ -32,10 +32,16 @@ from .cellparams import parse_cell
 # names the kernel provides (IPython's output cache and helpers): never a cell's input
 _IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_(oh|ih|dh)|In|Out|get_ipython|exit|quit|display")
 BUILTINS = frozenset(dir(builtins))
-# methods that change their object in place (list, dict, set, numpy arrays, incremental fits)
+# methods that change their object in place (list, dict, set, numpy arrays, incremental fits); those
+# that leave it as it was when applied again (the same args) are idempotent
 MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "add",
                       "discard", "setdefault", "sort", "reverse", "fill", "resize", "partial_fit"})
+IDEMPOTENT_MUTATORS = frozenset({"update", "add", "discard", "setdefault", "sort", "clear", "fill"})
 _SHUFFLERS = frozenset({"shuffle"})
+# calls made only to show something: no effect on what later statements compute
+_DISPLAY_CALLS = frozenset({"print", "display", "pprint", "show", "head", "tail", "describe", "info", "plot",
+                            "imshow", "hist", "scatter", "savefig", "log_metric", "log_metrics", "log_param",
+                            "log_params", "log_artifact", "set_tag", "title", "xlabel", "ylabel", "legend"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -47,7 +53,8 @@ class Binding:
     ``kind`` is ``value``, ``import``, ``function`` (a def, class or lambda) or ``deleted``;
     ``code`` identifies the code that made the value; ``inputs`` are the cell's inputs that
     flowed into it; ``deferred`` the names a function reads when called; ``update`` is True
-    when the value was made by changing the name's previous value in place.
+    when the value was made by changing the name's previous value in place, ``idempotent``
+    when doing that again changes nothing (``x[k] = 1``, ``s.add(v)``; not ``x.append(v)``).
     """
 
     kind: str
@@ -55,6 +62,7 @@ class Binding:
     inputs: frozenset[str] = frozenset()
     deferred: frozenset[str] = frozenset()
     update: bool = False
+    idempotent: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class _Origin:
     inputs: frozenset[str]
     deferred: frozenset[str] = frozenset()
     update: bool = False
+    idempotent: bool = False
 
 
 _PROVISIONAL = _Origin("value", frozenset(), frozenset())  # bound earlier in the statement being walked
@@ -204,18 +213,26 @@ class _Walker:
         # the top-level statement being walked
         self.codes: set[int] = set()
         self.statement_inputs: set[str] = set()
-        self.bound_here: dict[str, tuple[str, int | None, frozenset[str], bool]] = {}
+        self.bound_here: dict[str, tuple[str, int | None, frozenset[str], bool, bool]] = {}
+        self.read_log: list[str] = []  # names read in the statement being walked, in order
+        self.repeats_change = False  # the statement builds on a change that is not idempotent
+        # calls made for an effect nothing names (random.seed(0), os.chdir(p)): what comes after
+        # in the cell may depend on them
+        self.effect_codes: set[int] = set()
+        self.effect_inputs: set[str] = set()
 
     # --- names ------------------------------------------------------------------
 
     def read(self, name: str) -> None:
         if any(name in scope for scope in self.scopes):
             return
+        self.read_log.append(name)
         origin = self.local.get(name)
         if origin is not None:
             if origin is not _PROVISIONAL:
                 self.codes |= origin.codes
                 self.statement_inputs |= origin.inputs
+                self.repeats_change |= origin.update and not origin.idempotent
             deferred = origin.deferred if origin is not _PROVISIONAL else self._deferred_here(name)
             if deferred and name not in self.expanding:  # calling a function defined in this cell
                 self.expanding.add(name)
@@ -233,31 +250,38 @@ class _Walker:
         return entry[2] if entry is not None else frozenset()
 
     def bind(self, name: str, kind: str = "value", code: int | None = None,
-             deferred: frozenset[str] = frozenset(), update: bool = False) -> None:
-        self.bound_here[name] = (kind, code, deferred, update)
+             deferred: frozenset[str] = frozenset(), update: bool = False, idempotent: bool = False) -> None:
+        previous = self.bound_here.get(name)
+        if previous is not None and previous[3] and not previous[4]:
+            idempotent = False  # changed again after a change that is not idempotent
+        self.bound_here[name] = (kind, code, deferred, update or bool(previous and previous[3]), idempotent)
         self.local[name] = _PROVISIONAL
 
-    def update(self, name: str | None) -> None:
+    def update(self, name: str | None, idempotent: bool = False) -> None:
         """``name``'s value is changed in place: made from its previous value."""
         if name is None or any(name in scope for scope in self.scopes):
             return
         self.read(name)
-        self.bind(name, update=True)
+        self.bind(name, update=True, idempotent=idempotent)
 
     # --- statements -------------------------------------------------------------
 
     def statement(self, node: ast.stmt) -> None:
         """One top-level statement: walk it, then settle what the names it bound are made of."""
-        self.codes, self.statement_inputs, self.bound_here = {hash(ast.dump(node))}, set(), {}
+        self.codes, self.statement_inputs = {hash(ast.dump(node))} | self.effect_codes, set(self.effect_inputs)
+        self.bound_here, self.read_log, self.repeats_change = {}, [], False
         self.visit(node)
-        for name, (kind, code, deferred, update) in self.bound_here.items():
+        if not self.bound_here and _is_effect(node):
+            self.effect_codes |= self.codes
+            self.effect_inputs |= self.statement_inputs
+        for name, (kind, code, deferred, update, idempotent) in self.bound_here.items():
             if kind == "import":
                 self.local[name] = _Origin("import", frozenset({code}), frozenset())
             elif kind == "deleted":
                 self.local[name] = _Origin("deleted", frozenset(self.codes), frozenset())
             else:
                 self.local[name] = _Origin(kind, frozenset(self.codes), frozenset(self.statement_inputs),
-                                           deferred, update)
+                                           deferred, update, update and idempotent and not self.repeats_change)
 
     def body(self, statements: Iterable[ast.stmt]) -> None:
         for statement in statements:
@@ -293,41 +317,49 @@ class _Walker:
         else:
             self.bind(node.id, kind="deleted")
 
-    def target(self, node: ast.AST) -> None:
-        """An assignment target, bound after its value was computed."""
+    def target(self, node: ast.AST, value_reads: frozenset[str] = frozenset()) -> None:
+        """An assignment target, bound after its value (which read ``value_reads``) was computed.
+        ``x[k] = v`` and ``x.a = v`` change ``x``: idempotently unless ``v`` read ``x``."""
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             self.visit(node.value)
             if isinstance(node, ast.Subscript):
                 self.visit(node.slice)
-            self.update(_base_name(node))
+            base = _base_name(node)
+            self.update(base, idempotent=base not in value_reads)
         elif isinstance(node, ast.Starred):
-            self.target(node.value)
+            self.target(node.value, value_reads)
         elif isinstance(node, (ast.Tuple, ast.List)):
             for element in node.elts:
-                self.target(element)
+                self.target(element, value_reads)
         else:
             self.visit(node)
 
+    def _reads_of(self, node: ast.AST) -> frozenset[str]:
+        """Visit ``node``; the names it read."""
+        start = len(self.read_log)
+        self.visit(node)
+        return frozenset(self.read_log[start:])
+
     def visit_Assign(self, node: ast.Assign) -> None:
-        self.visit(node.value)
+        reads = self._reads_of(node.value)
         for target in node.targets:
-            self.target(target)
+            self.target(target, reads)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self.visit(node.value)
+        reads = self._reads_of(node.value) if node.value is not None else frozenset()
         if node.simple and isinstance(node.target, ast.Name):
             self.visit(node.annotation)
         if node.value is not None:
-            self.target(node.target)
+            self.target(node.target, reads)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         if isinstance(node.target, ast.Name):
             self.read(node.target.id)
             self.bind(node.target.id, update=True)
-        else:
-            self.target(node.target)
+        else:  # x[k] += v reads what it changes
+            base = _base_name(node.target)
+            self.target(node.target, frozenset({base}) if base else frozenset())
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -347,7 +379,9 @@ class _Walker:
         call = node.value
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
             if call.func.attr in MUTATORS:  # result discarded: called for its effect on the object
-                self.update(_base_name(call.func.value))
+                base = _base_name(call.func.value)
+                arguments = {n.id for a in (*call.args, *call.keywords) for n in ast.walk(a) if isinstance(n, ast.Name)}
+                self.update(base, idempotent=call.func.attr in IDEMPOTENT_MUTATORS and base not in arguments)
             elif call.func.attr in _SHUFFLERS and call.args:
                 self.update(_base_name(call.args[0]))
 
@@ -514,6 +548,15 @@ class _Walker:
     visit_Nonlocal = visit_Global
 
 
+def _is_effect(statement: ast.stmt) -> bool:
+    """A bare call made for its effect (not one that only shows something)."""
+    if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
+        return False
+    function = statement.value.func
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
+    return name not in _DISPLAY_CALLS
+
+
 def _assign_lambda(statement: ast.stmt) -> tuple[str, ast.Lambda] | None:
     """``f = lambda ...`` binds a function, not a value: its free names are read when called."""
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and \
@@ -538,17 +581,19 @@ def cell_flow(source: str, stop_line: int | None = None) -> CellFlow:
         if assigned is not None:
             name, function = assigned
             walker.codes, walker.statement_inputs, walker.bound_here = {hash(ast.dump(statement))}, set(), {}
+            walker.read_log, walker.repeats_change = [], False
             for default in (*function.args.defaults, *(d for d in function.args.kw_defaults if d is not None)):
                 walker.visit(default)
             walker.bind(name, kind="function", code=hash(ast.dump(statement)), deferred=_free_names(function))
-            kind, code, deferred, _ = walker.bound_here[name]
+            kind, code, deferred, _, _ = walker.bound_here[name]
             walker.local[name] = _Origin(kind, frozenset({code}), frozenset(walker.statement_inputs), deferred)
             continue
         walker.statement(statement)
     bindings = []
     for name, origin in walker.local.items():
         code = hash(origin.codes) if origin.kind != "import" else next(iter(origin.codes))
-        bindings.append((name, Binding(origin.kind, code, origin.inputs, origin.deferred, origin.update)))
+        bindings.append((name, Binding(origin.kind, code, origin.inputs, origin.deferred, origin.update,
+                                       origin.idempotent)))
     return CellFlow(tuple(walker.inputs), tuple(sorted(bindings)))
 
 

@@ -9,15 +9,17 @@ Best first:
 3. without an id (nbclient, papermill, ``nbtrack run``, VS Code), a *similar* source: the
    execution is an earlier version of a cell edited since. Similar means: the token
    sequences mostly agree (difflib ratio) and, when both bind names, they bind at least one
-   in common (``a = 1`` is not an old ``b = 1``). The cell right after the previously run
-   one, and a cell whose current source never ran, are preferred.
+   in common (``a = 1`` is not an old ``b = 1``). Binding exactly the same names, being the
+   cell right after the previously run one, and a current source that never ran count for it.
 
 Anything else matches no cell: code typed in a cell deleted since.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -30,7 +32,10 @@ from .cellsource import normalize
 SIMILAR = 0.6  # least similarity (with the bonuses below) to call an execution an old version of a cell
 _NEXT_CELL_BONUS = 0.1
 _UNRUN_BONUS = 0.05
+_SAME_NAMES_BONUS = 0.15
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d*)?|\S")
+_LAYOUT = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                     tokenize.ENDMARKER})
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,26 @@ class Match:
 
 
 @lru_cache(maxsize=8192)
+def normalized(source: str) -> str:
+    """:func:`~.cellsource.normalize`, cached (the same sources are compared at every tracked cell)."""
+    return normalize(source)
+
+
+@lru_cache(maxsize=8192)
+def normalized_code(source: str) -> str:
+    """The normalized code without leading cell magics (``%%track`` arguments do not count)."""
+    return normalize(code_body(source))
+
+
+@lru_cache(maxsize=8192)
 def _tokens(source: str) -> tuple[str, ...]:
-    return tuple(_TOKEN.findall(normalize(code_body(source))))
+    """The code's tokens, comments left out (IPython syntax that Python cannot tokenize: a rough split)."""
+    code = normalized_code(source)
+    try:
+        return tuple(token.string for token in tokenize.generate_tokens(io.StringIO(code).readline)
+                     if token.type not in _LAYOUT and token.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return tuple(_TOKEN.findall(code))
 
 
 @lru_cache(maxsize=16384)
@@ -56,10 +79,11 @@ def similarity(old: str, new: str) -> float:
     bound_a, bound_b = cell_flow(old).bound, cell_flow(new).bound
     if bound_a and bound_b and not bound_a & bound_b:
         return 0.0
+    bonus = _SAME_NAMES_BONUS if bound_a and bound_a == bound_b else 0.0
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < SIMILAR - _NEXT_CELL_BONUS - _UNRUN_BONUS:
+    if matcher.real_quick_ratio() + bonus < SIMILAR - _NEXT_CELL_BONUS - _UNRUN_BONUS:
         return 0.0
-    return matcher.ratio()
+    return min(1.0, matcher.ratio() + bonus)
 
 
 def match_history(cells: Sequence, history: Sequence) -> list[Match]:
@@ -70,8 +94,8 @@ def match_history(cells: Sequence, history: Sequence) -> list[Match]:
     by_source: dict[str, list[int]] = {}
     by_code: dict[str, list[int]] = {}
     for cell in code:
-        by_source.setdefault(normalize(cell.source), []).append(cell.index)
-        body = normalize(code_body(cell.source))
+        by_source.setdefault(normalized(cell.source), []).append(cell.index)
+        body = normalized_code(cell.source)
         if body:
             by_code.setdefault(body, []).append(cell.index)
 
@@ -83,8 +107,8 @@ def match_history(cells: Sequence, history: Sequence) -> list[Match]:
             index = by_id.get(execution.cell_id)
             match = Match(index, "id") if index is not None else Match(None, "deleted")
         else:
-            candidates = by_source.get(normalize(execution.source)) or \
-                by_code.get(normalize(code_body(execution.source))) or []
+            candidates = by_source.get(normalized(execution.source)) or \
+                by_code.get(normalized_code(execution.source)) or []
             match = Match(_after(candidates, previous), "source") if candidates else None
         matches.append(match)
         if match is not None and match.index is not None:

@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .cellflow import Binding, CellFlow, cell_flow, expand
-from .cellmatch import match_history
-from .cellsource import normalize
+from .cellmatch import match_history, normalized
 
 VERSION = 2
 # within the same depth, the causes people most often miss first
@@ -61,6 +60,7 @@ class _Value:
     version: int
     step: int  # history position (the kernel) or notebook index (the notebook order)
     binding: Binding
+    others: tuple = ()  # the versions of the inputs it was made from, the name's own previous value excepted
 
 
 @dataclass
@@ -82,8 +82,9 @@ def _version(value: _Value | None) -> int:
     return value.version if value is not None else 0
 
 
-def _replay(steps: Iterable[tuple[int, CellFlow]]) -> _Trace:
-    trace = _Trace()
+def _replay(steps: Iterable[tuple[int, CellFlow]], trace: _Trace | None = None) -> _Trace:
+    """Replay ``steps`` (position, flow), continuing ``trace`` if given."""
+    trace = _Trace() if trace is None else trace
     namespace = trace.namespace
     for step, flow in steps:
         names = expand(flow.inputs, _deferred_in(namespace))
@@ -98,11 +99,14 @@ def _replay(steps: Iterable[tuple[int, CellFlow]]) -> _Trace:
             if binding.update and previous is not None and previous.binding.kind == "import":
                 continue  # os.remove(path) does not change the module os
             if binding.kind == "import":
-                version = hash(("import", binding.code))
-            else:
-                inputs = tuple(sorted((n, _version(seen.get(n))) for n in expand(binding.inputs, lookup)))
-                version = hash((binding.kind, binding.code, inputs))
-            namespace[name] = _Value(version, step, binding)
+                namespace[name] = _Value(hash(("import", binding.code)), step, binding)
+                continue
+            inputs = tuple(sorted((n, _version(seen.get(n))) for n in expand(binding.inputs, lookup)))
+            others = tuple(pair for pair in inputs if pair[0] != name)
+            if binding.update and binding.idempotent and name in binding.inputs and previous is not None and \
+                    previous.binding.code == binding.code and previous.others == others:
+                continue  # the same idempotent change again (config['lr'] = 0.05 twice): the value is unchanged
+            namespace[name] = _Value(hash((binding.kind, binding.code, inputs)), step, binding, others)
     return trace
 
 
@@ -115,6 +119,35 @@ class _Finding:
     names: dict[str, None] = field(default_factory=dict)
     other: int | None = None  # the other cell (stale: the re-run cell; order: the later definer; later: the reader)
     other_position: int | None = None
+
+
+_memo: dict[str, tuple[tuple, _Trace]] = {}  # the last replays (a tracked cell per kernel at a time)
+
+
+def _history_trace(history: list[Execution], flows: list[CellFlow]) -> _Trace:
+    """The replay of the kernel's history, continuing the last one when this history extends it
+    (the history only grows between tracked cells, so each cell replays what ran since)."""
+    key = tuple((e.execution_count, e.source, e.failed_line) for e in history)
+    cached = _memo.get("history")
+    if cached is not None and len(cached[0]) <= len(key) and key[:len(cached[0])] == cached[0]:
+        start = len(cached[0])
+        trace = _replay(((p, flows[p]) for p in range(start, len(flows))),
+                        _Trace(dict(cached[1].reads), dict(cached[1].namespace)))
+    else:
+        trace = _replay(enumerate(flows))
+    _memo["history"] = (key, trace)
+    return trace
+
+
+def _notebook_trace(above: list[Cell]) -> _Trace:
+    """The replay of the notebook's code cells in order (the same notebook: the same replay)."""
+    key = tuple((cell.index, cell.source) for cell in above)
+    cached = _memo.get("notebook")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    trace = _replay((cell.index, cell_flow(cell.source)) for cell in above)
+    _memo["notebook"] = (key, trace)
+    return trace
 
 
 class _Explainer:
@@ -132,9 +165,8 @@ class _Explainer:
             if index is not None:
                 self.runs.setdefault(index, []).append(position)
         self.flows = [cell_flow(e.source, e.failed_line) for e in history]
-        self.actual = _replay(enumerate(self.flows))
-        above = [c for c in cells if c.cell_type == "code" and c.index < limit]
-        self.expected = _replay((c.index, cell_flow(c.source)) for c in above)
+        self.actual = _history_trace(history, self.flows)
+        self.expected = _notebook_trace([c for c in cells if c.cell_type == "code" and c.index < limit])
         self.findings: dict[tuple, _Finding] = {}
         self._seen: set[tuple] = set()
 
@@ -193,6 +225,8 @@ class _Explainer:
         """The same code made the value from other inputs: which ones, and why."""
         reads, wanted = self.actual.reads[actual.step], self.expected.reads.get(cell, {})
         for name in expand(actual.binding.inputs, _deferred_in(reads)):
+            if name not in actual.binding.inputs and name not in wanted:
+                continue  # read by a function the notebook order does not have there: the function differs
             used, should = reads.get(name), wanted.get(name)
             if _version(used) == _version(should):
                 continue
@@ -294,7 +328,7 @@ def _overview(explainer: _Explainer, used: set[str]) -> dict[str, Any]:
     modified = [_ref(cells[index], history[position].execution_count)
                 for index, position in sorted(last_run.items())
                 if index != explainer.tracked_index
-                and normalize(history[position].source) != normalize(cells[index].source)]
+                and normalized(history[position].source) != normalized(cells[index].source)]
     never_executed = [dict(_ref(cell), defines=sorted(cell_flow(cell.source).bound & used))
                       for index, cell in sorted(cells.items())
                       if index < limit and cell.cell_type == "code" and cell.source.strip() and index not in last_run]
