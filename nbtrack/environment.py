@@ -35,8 +35,9 @@ _lock = threading.Lock()
 
 
 def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
-    global _lock
+    global _lock, _scan_lock
     _lock = threading.Lock()
+    _scan_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -87,6 +88,7 @@ def _gpu_names() -> list[str]:
 
 
 def _path_signature() -> tuple:
+    """The ``sys.path`` directories and their modification times (a ``pip install`` changes one)."""
     signature = []
     for entry in sys.path:
         try:
@@ -94,6 +96,22 @@ def _path_signature() -> tuple:
         except OSError:
             signature.append((entry, None))
     return tuple(signature)
+
+
+_signature_checked: tuple[float, tuple, tuple] | None = None
+SIGNATURE_TTL = 2.0  # a tracked cell every few ms must not stat every sys.path entry each time
+
+
+def _recent_signature() -> tuple:
+    """:func:`_path_signature`, re-read at most every ``SIGNATURE_TTL`` seconds (or when sys.path changes)."""
+    global _signature_checked
+    now, paths = time.monotonic(), tuple(sys.path)
+    checked = _signature_checked
+    if checked is not None and now - checked[0] < SIGNATURE_TTL and checked[1] == paths:
+        return checked[2]
+    signature = _path_signature()
+    _signature_checked = (now, paths, signature)
+    return signature
 
 
 INCOMPLETE = {"incomplete": True,
@@ -167,7 +185,7 @@ def _scan() -> tuple[dict[str, str], dict[str, list[str]]]:
     global _scan_cache
     from importlib import metadata
 
-    signature = _path_signature()
+    signature = _recent_signature()
     with _scan_lock:
         cached = _scan_cache
         if cached is not None and cached[0] == signature:
@@ -230,7 +248,7 @@ _imported_cache: tuple[int, dict[str, str]] | None = None
 def imported_packages_ready() -> bool:
     """Whether :func:`imported_packages` returns without scanning the installed packages."""
     cached = _scan_cache
-    return cached is not None and cached[0] == _path_signature()
+    return cached is not None and cached[0] == _recent_signature()
 
 
 def top_level_modules() -> list[str]:
@@ -287,7 +305,7 @@ def recent_environment() -> tuple[dict[str, Any], list] | None:
         recent = _recent
     if recent is None or time.monotonic() - recent[0] >= ttl:
         return None
-    if recent[1] != (os.getcwd(), code_directory(), _path_signature()):
+    if recent[1] != (os.getcwd(), code_directory(), _recent_signature()):
         return None
     return recent[2]
 

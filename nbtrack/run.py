@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import sys
@@ -26,20 +27,62 @@ _uncaught_exception: list[BaseException] = []
 
 
 _capturing: "set[threading.Thread]" = set()
-_ASYNC_END = os.environ.get("NBTRACK_ASYNC_END") == "1"  # measuring: end(wait=False) never writes itself
+
+
+class _BackgroundWorker:
+    """One thread per process runs the runs' background work (``Run.in_background``), in order:
+    starting a thread per job costs a millisecond or more of the user's cell on a busy machine."""
+
+    def __init__(self) -> None:
+        self._jobs: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+        self.current = threading.local()  # .run: the run whose job is running (it may write after its end)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            self._jobs.append(job)
+            self._idle.clear()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="nbtrack-background", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait()
+            while True:
+                with self._lock:
+                    if not self._jobs:
+                        self._wake.clear()
+                        self._idle.set()
+                        break
+                    job = self._jobs.popleft()
+                job()
+
+    def wait_idle(self, timeout: float) -> bool:
+        return self._idle.wait(timeout)
+
+
+_WORKER = _BackgroundWorker()
 
 
 def _before_fork() -> None:
-    """Let environment captures finish: a child forked while one is importing modules inherits
-    that import's lock, held for ever, and its own capture hangs."""
+    """Let environment captures and background work finish: a child forked while one is
+    importing modules inherits that import's lock, held for ever, and its own capture hangs."""
     for thread in list(_capturing):
         thread.join(10.0)
+    _WORKER.wait_idle(10.0)
 
 
 def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
-    global _stack_lock
+    global _stack_lock, _WORKER
     _stack_lock = threading.Lock()
     _capturing.clear()
+    _WORKER = _BackgroundWorker()  # the parent's worker thread does not exist here
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
@@ -125,7 +168,7 @@ class Run:
         self._pending = Batch()
         self._pending_end: tuple | None = None
         self._touched = False
-        self._background: set[threading.Thread] = set()  # work that still writes to the run (even ended)
+        self._background: list[threading.Event] = []  # work that still writes to the run (even ended)
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
         self._media_steps: dict[str, int] = {}
@@ -197,7 +240,7 @@ class Run:
     # --- logging ----------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self.status != "RUNNING" and threading.current_thread() not in self._background:
+        if self.status != "RUNNING" and getattr(_WORKER.current, "run", None) is not self:
             raise RunEndedError(self.run_id, self.status)
 
     def log_param(self, key: str, value: Any) -> None:
@@ -402,9 +445,10 @@ class Run:
     def end(self, status: str = "FINISHED", *, wait: bool = True) -> None:
         """End the run and write everything it logged. Ending twice does nothing.
 
-        ``wait=False`` (``%%track``) does not wait for the run's background work (environment
-        capture, imported packages: they land later) nor for opening the store: the write
-        happens now if the store is open, else the flusher does it (``nbtrack.flush()`` waits)."""
+        ``wait=False`` (``%%track``: the cell does not wait for the disk) returns at once: the
+        background flusher writes the run right after, with its background work (environment
+        capture, imported packages) when that is done; ``nbtrack.flush()`` waits for both, and
+        readers in this process flush first."""
         if status not in STATUSES[1:]:
             raise ValueError(f"status must be one of FINISHED, FAILED, KILLED, not {status!r}")
         if self.status != "RUNNING":
@@ -422,7 +466,7 @@ class Run:
         with _stack_lock:
             if self in _active:
                 _active.remove(self)
-        if FLUSHER.reporter.failing or (not wait and (_ASYNC_END or not config.store_is_open(self.store_uri))):
+        if not wait or FLUSHER.reporter.failing:  # (store down: don't wait for another connect timeout)
             FLUSHER.wake()
             return
         try:
@@ -492,40 +536,46 @@ class Run:
 
     # --- work finished in the background: environment, imported packages, late documents --------
 
-    def in_background(self, what: str, work: Callable[[], None]) -> None:
+    def in_background(self, what: str, work: Callable[[], None], own_thread: bool = False) -> None:
         """Run ``work`` (which may set documents, tags and artifacts of this run, even after it
-        ended) in a thread. The flusher keeps the run until it returns; ``end()`` waits for it,
-        ``end(wait=False)`` does not; at exit it gets a few seconds to finish."""
+        ended) on the background thread, or on a thread of its own (``own_thread``: work that may
+        be slow, like git on a big repository, must not hold up the others). The flusher keeps
+        the run until it returns; ``end()`` waits for it, ``end(wait=False)`` does not; at exit
+        it gets a few seconds to finish."""
+        done = threading.Event()
+        with self._lock:
+            self._background.append(done)
+        worker = _WORKER
 
-        def run_work() -> None:
+        def job() -> None:
+            worker.current.run = self
             try:
                 with guarded(what):
                     work()
             finally:
+                worker.current.run = None
                 with self._lock:
-                    self._background.discard(thread)
-                _capturing.discard(thread)
+                    self._background.remove(done)
+                done.set()
+                _capturing.discard(threading.current_thread())
                 FLUSHER.wake()
 
-        thread = threading.Thread(target=run_work, name=f"nbtrack-{what.replace(' ', '-')}", daemon=True)
-        with self._lock:
-            self._background.add(thread)
+        if not own_thread:
+            worker.submit(job)
+            return
+        thread = threading.Thread(target=job, name=f"nbtrack-{what.replace(' ', '-')}", daemon=True)
         _capturing.add(thread)  # a fork waits for it: a child must not inherit a half-done import
         thread.start()
 
     def wait_for_background(self, timeout: float = 10.0) -> bool:
         """Wait (at most ``timeout`` s in all) for the run's background work; True if it finished."""
         deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = list(self._background)
-            if not pending:
-                return True
-            for thread in pending:
-                thread.join(max(0.0, deadline - time.monotonic()))
-            if time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._background
+        with self._lock:
+            pending = list(self._background)
+        for done in pending:
+            done.wait(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            return not self._background
 
     def _start_environment_capture(self) -> None:
         from .environment import INCOMPLETE, capture_environment, recent_environment
@@ -549,7 +599,7 @@ class Run:
             except Exception as error:  # never let environment capture break a run
                 self.set_document("environment", {"error": f"{type(error).__name__}: {error}"})
 
-        self.in_background("environment capture", capture)
+        self.in_background("environment capture", capture, own_thread=True)
 
     def _record_imported_packages(self) -> None:
         """What the run imported (every run, also one that shared a recent capture): at once when
@@ -623,13 +673,18 @@ def _default_name(run_id: str) -> str:
     return f"{_ADJECTIVES[number % 20]}-{_NOUNS[(number // 20) % 20]}-{run_id[:4]}"
 
 
-def end_active_runs_at_exit(settle: float = 5.0) -> None:
+def end_active_runs_at_exit(settle: float | None = None) -> None:
     """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED;
-    then give the runs' background work (environment capture) up to ``settle`` seconds to land
-    (a run whose capture did not finish keeps an environment document saying so)."""
+    write what is ready, then give the runs' background work (environment capture, snapshot) up
+    to ``settle`` seconds to land: a kernel asked to shut down is killed 5 s later (jupyter_client's
+    ``shutdown_wait_time``). A run whose capture did not finish keeps an environment document
+    saying so. ``NBTRACK_EXIT_SETTLE`` changes the 3 s (``nbtrack run`` waits longer)."""
+    if settle is None:
+        settle = float(os.environ.get("NBTRACK_EXIT_SETTLE", "3"))
     _end_active_runs()
     from .flusher import FLUSHER as flusher
 
+    flusher.flush_all()
     deadline = time.monotonic() + settle
     for run in flusher.runs():
         if run.pid == os.getpid():

@@ -22,6 +22,7 @@ class CellRun:
     previous: str | None = None
     end_status: str = "FINISHED"  # how the run ends when the cell succeeds (nbtrack.mlflow's end_run may say FAILED)
     document: dict | None = None  # the final ``cell`` document, once recorded
+    snapshot: Any = None  # the notebook snapshot taken for the cell
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def found_previous(self, run_id: str | None) -> None:

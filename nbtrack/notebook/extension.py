@@ -23,19 +23,14 @@ def current_tracker() -> CellTracker | None:
 
 
 def _warm_up(user_ns: dict) -> None:
-    """Import what the first tracked cell needs, off the user's critical path: the core, and
-    jupytext (for the snapshot's ``notebook.py``; its nbformat import pulls in jsonschema, which
-    can take seconds) only when this kernel has a notebook file to snapshot. (The package scan
-    and SQLAlchemy are ``nbtrack.environment.prewarm``'s.)"""
+    """Import what the first tracked cell needs, off the user's critical path. Not jupytext: its
+    nbformat import pulls in jsonschema (seconds of CPU on some machines), which would compete
+    with the first cells of a Run All; the snapshot's ``notebook.py`` is rendered after the cell,
+    in the background. (The package scan and SQLAlchemy are ``nbtrack.environment.prewarm``'s.)"""
     from ..run import _capturing
 
     try:
         import nbtrack.run  # noqa: F401
-
-        from .snapshot import locate_notebook
-
-        if locate_notebook(user_ns)[0] is not None:
-            import jupytext  # noqa: F401
     except Exception:
         pass
     finally:

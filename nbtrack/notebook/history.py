@@ -59,6 +59,7 @@ class KernelHistory:
         self._token = object()
         self._registered = False
         self._entries: dict[int, tuple[str, str | None, bool, dict, list]] = {}
+        self._executions: dict[int, Execution] = {}
 
     def register(self) -> None:
         """Start recording; the cell running now (``%load_ext nbtrack``) is recorded too."""
@@ -141,8 +142,15 @@ class KernelHistory:
         start = 1
         if since_reset:
             start = max(1, (end - 1 if self._reset_pending else self.reset_after) + 1)
-        return [Execution(count, raw[count], self.cell_ids.get(count), self.failed_lines.get(count))
-                for count in range(start, end)]
+        out = []
+        for count in range(start, end):  # the same Execution objects from one tracked cell to the next
+            source, cell_id, line = raw[count], self.cell_ids.get(count), self.failed_lines.get(count)
+            cached = self._executions.get(count)
+            if cached is None or cached.source is not source or cached.cell_id != cell_id \
+                    or cached.failed_line != line:
+                cached = self._executions[count] = Execution(count, source, cell_id, line)
+            out.append(cached)
+        return out
 
     def document(self, before: int | None = None) -> tuple[dict[str, Any], list]:
         """The ``history`` document (executions with count, source with secrets redacted, cell

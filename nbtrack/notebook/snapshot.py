@@ -50,6 +50,8 @@ class NotebookSnapshot:
     reason: str | None = None  # why there is no snapshot
     exact: str | None = None  # the notebook as nbformat JSON without outputs (EXACT_ARTIFACT)
     executed_cell: dict[str, Any] | None = None  # where the code that ran replaced the saved cell
+    exact_name: str | None = None  # the artifacts' names once stored
+    text_name: str | None = None
 
     def document(self, artifact: str | None, exact_artifact: str | None = None) -> dict[str, Any]:
         """The ``notebook`` document of the run."""
@@ -61,11 +63,6 @@ class NotebookSnapshot:
             "stale_reason": self.stale_reason, "reason": self.reason, "executed_cell": self.executed_cell,
         }
 
-    def planned_document(self) -> dict[str, Any]:
-        """The ``notebook`` document naming the artifacts :meth:`log` will store."""
-        has = self.notebook is not None or self.text is not None
-        return self.document(ARTIFACT if has else None, EXACT_ARTIFACT if has else None)
-
     def render(self) -> None:
         """Compute the two artifacts' texts (``notebook.ipynb``, then ``notebook.py``)."""
         if self.notebook is not None and self.exact is None:
@@ -73,15 +70,23 @@ class NotebookSnapshot:
         if self.notebook is not None and self.text is None:
             self.text = to_percent(self.notebook)
 
-    def log(self, run: Any) -> dict[str, Any]:
-        """Render and store the snapshot's artifacts in ``run`` (the exact ``.ipynb`` first: it
-        is quick and it is what checkout reads); returns its ``notebook`` document."""
+    def log_exact(self, run: Any) -> str | None:
+        """Store ``notebook.ipynb`` (quick, no jupytext; what checkout reads); its name."""
         if self.notebook is not None and self.exact is None:
             self.exact = to_exact(self.notebook)
-        exact = run.log_artifact(self.exact, name=EXACT_ARTIFACT) if self.exact is not None else None
+        self.exact_name = run.log_artifact(self.exact, name=EXACT_ARTIFACT) if self.exact is not None else None
+        return self.exact_name
+
+    def log_text(self, run: Any) -> str | None:
+        """Store ``notebook.py`` (rendered by jupytext); its name."""
         self.render()
-        artifact = run.log_artifact(self.text, name=ARTIFACT) if self.text is not None else None
-        return self.document(artifact, exact)
+        self.text_name = run.log_artifact(self.text, name=ARTIFACT) if self.text is not None else None
+        return self.text_name
+
+    def log(self, run: Any) -> dict[str, Any]:
+        """Render and store the snapshot's artifacts in ``run``; returns its ``notebook`` document."""
+        exact = self.log_exact(run)
+        return self.document(self.log_text(run), exact)
 
 
 def locate_notebook(user_ns: Mapping[str, Any],

@@ -36,6 +36,14 @@ class Settings:
     capture_outputs: bool = True
 
 
+def _notebook_extra(run: Any, snapshot: NotebookSnapshot) -> dict:
+    """What the ``notebook`` document adds for a snapshot from disk: whether the file was saved
+    after the run started."""
+    if snapshot.source == "disk" and snapshot.mtime is not None:
+        return {"saved_after_start": snapshot.mtime >= run.start_time}
+    return {}
+
+
 def _short(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -208,7 +216,7 @@ class CellTracker:
             outcome.warnings.append(f"this cell is not tracked: {_short(problem)}{hint}")
             return None
         key = self._cell_key(cell_id, snapshot, body)
-        cell = CellRun(run, count, key, self.previous.last.get(key))
+        cell = CellRun(run, count, key, self.previous.last.get(key), snapshot=snapshot)
         if cell.previous is None and cell_id:  # not run in this kernel yet: ask the store, in the background
             path, nested = snapshot.path, run.parent_run_id is not None
             run.in_background("previous run lookup", lambda: cell.found_previous(
@@ -219,11 +227,12 @@ class CellTracker:
 
     def _record_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                       snapshot: NotebookSnapshot, count: int, outcome: Outcome) -> None:
-        """Write what is known before the cell runs, and have it flushed at once: the notebook snapshot, the
-        history, the hidden-state report and the cell's source with the literal params as
-        written (run params keep the values the names hold after the cell, so a failing cell
-        records no literal it never assigned). A kernel killed mid-cell leaves a run that still
-        says which code it ran."""
+        """Record what is known before the cell runs: the notebook snapshot, the history, the
+        hidden-state report and the cell's source with the literal params as written (run params
+        keep the values the names hold after the cell, so a failing cell records no literal it
+        never assigned). The background flusher writes them within its interval (half a second)
+        while the cell runs, so a kernel killed mid-cell leaves a run that still says which code
+        it ran; a short cell writes everything once, when it ends."""
         steps = (
             ("notebook snapshot", lambda: self._record_notebook(run, snapshot)),
             ("history", lambda: self._record_history(run, snapshot, raw_cell, count, outcome)),
@@ -234,12 +243,6 @@ class CellTracker:
                 step()
             except Exception as problem:  # tracking must not break the cell
                 outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
-        try:  # the background flusher writes it now, while the cell runs (no wait in the cell)
-            from ..flusher import FLUSHER
-
-            FLUSHER.wake()
-        except Exception as problem:  # noqa: BLE001 - the regular flush still writes it
-            outcome.warnings.append(f"could not flush the cell's start ({_short(problem)})")
 
     def _record(self, cell: CellRun, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                 snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome,
@@ -315,22 +318,25 @@ class CellTracker:
 
     def _record_notebook(self, run: Any, snapshot: NotebookSnapshot) -> None:
         """The ``notebook`` document now; its two artifacts are rendered and stored in the
-        background (rendering imports jupytext; the cell does not wait for it)."""
-        document = snapshot.planned_document()
-        if snapshot.source == "disk" and snapshot.mtime is not None:
-            document["saved_after_start"] = snapshot.mtime >= run.start_time
-        run.set_document("notebook", document)
+        background (rendering imports jupytext; the cell does not wait for it), and the document
+        names them once they are stored."""
+        run.set_document("notebook", dict(snapshot.document(None), **_notebook_extra(run, snapshot)))
         if snapshot.notebook is not None:
-            run.in_background("notebook snapshot", lambda: self._log_snapshot(run, snapshot, document))
+            run.in_background("notebook snapshot", lambda: self._log_snapshot(run, snapshot, "exact"))
 
     @staticmethod
-    def _log_snapshot(run: Any, snapshot: NotebookSnapshot, document: dict) -> None:
+    def _log_snapshot(run: Any, snapshot: NotebookSnapshot, part: str) -> None:
+        """Store one of the snapshot's artifacts (``exact`` at the start; ``text``, which needs
+        jupytext, after the cell, so the rest of the run's background work does not wait for
+        its import) and name what is stored in the ``notebook`` document."""
+        extra = _notebook_extra(run, snapshot)
         try:
-            snapshot.log(run)
+            snapshot.log_exact(run) if part == "exact" else snapshot.log_text(run)
         except Exception as problem:  # the document must not name artifacts that were not stored
-            run.set_document("notebook", dict(document, artifact=None, exact_artifact=None,
+            run.set_document("notebook", dict(snapshot.document(snapshot.text_name, snapshot.exact_name), **extra,
                                               reason=f"error: {_short(problem)}"))
             raise
+        run.set_document("notebook", dict(snapshot.document(snapshot.text_name, snapshot.exact_name), **extra))
 
     def _record_history(self, run: Any, snapshot: NotebookSnapshot, raw_cell: str, count: int,
                         outcome: Outcome) -> None:
@@ -388,6 +394,9 @@ class CellTracker:
                 self._fail(run, error)
         except BaseException as problem:  # noqa: BLE001
             outcome.warnings.append(f"could not end the run ({_short(problem)})")
+        snapshot = cell.snapshot
+        if snapshot is not None and snapshot.notebook is not None:  # after the run's other background work
+            run.in_background("notebook text", lambda: self._log_snapshot(run, snapshot, "text"))
         self.previous.last[cell.key] = run.run_id
         headline = frontend_link.headline(run)
         frontend_link.notify({"type": "run_finished", "cell_id": run.tags.get("nbtrack.cell"),

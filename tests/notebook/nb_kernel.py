@@ -125,8 +125,11 @@ class Kernel:
     def interrupt(self) -> None:
         self.km.interrupt_kernel()
 
-    def shutdown(self) -> None:
+    def shutdown(self, now: bool = True) -> None:
+        """Stop the kernel: killed (``now``), or asked to shut down as JupyterLab does (its exit
+        hooks run). Stopping a stopped kernel does nothing."""
         try:
             self.kc.stop_channels()
         finally:
-            self.km.shutdown_kernel(now=True)
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=now)
