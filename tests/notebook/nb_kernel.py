@@ -115,7 +115,7 @@ class Kernel:
 
     def settle(self, timeout: float = 60) -> None:
         """``nbtrack.flush()`` in the kernel, silently (not in its history, no hooks run)."""
-        content = {"code": '__import__("sys").modules.get("nbtrack") and __import__("nbtrack").flush()',
+        content = {"code": f'__import__("sys").modules.get("nbtrack") and __import__("nbtrack").flush({timeout})',
                    "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False,
                    "stop_on_error": False}
         msg = self.kc.session.msg("execute_request", content)
