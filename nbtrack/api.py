@@ -97,8 +97,14 @@ def log_note(text: str) -> None:
     _require("log_note").log_note(text)
 
 
-def flush() -> None:
-    """Write everything buffered in this process to the store now."""
+def flush(timeout: float = 60.0) -> None:
+    """Write everything buffered in this process to the store now, after the background work of
+    ended runs (environment capture, notebook snapshot) has landed (waiting ``timeout`` s at most)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    for run in FLUSHER.runs():
+        run.wait_for_background(max(0.0, deadline - time.monotonic()))
     FLUSHER.flush_all()
 
 

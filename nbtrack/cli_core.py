@@ -175,6 +175,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     note = snapshot_note(run.document("notebook"))
     if note:
         echo(f"\nnotebook snapshot: {note}")
+    hidden = (run.document("hidden_state") or {}).get("warnings") or []
+    if hidden:  # the most likely cause; the document keeps them all, ranked
+        more = f" (+{len(hidden) - 1} more in the run's hidden_state document)" if len(hidden) > 1 else ""
+        echo(f"hidden state: {hidden[0]}{more}")
     environment = run.environment
     if environment:
         git = environment.get("git") or {}

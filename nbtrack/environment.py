@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from .gitinfo import git_info
-from .secrets import is_secret_name, looks_secret
+from .secrets import is_secret_name, looks_secret, redact_document
 
 ALLOWED_VARIABLES = (
     "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -32,12 +32,12 @@ ALLOWED_VARIABLES = (
 )
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|PWD|KEY|CREDENTIAL|AUTH|COOKIE|SESSION_ID|PRIVATE", re.I)
 _lock = threading.Lock()
-_packages_cache: tuple[tuple, dict[str, str]] | None = None
 
 
 def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
-    global _lock
+    global _lock, _scan_lock
     _lock = threading.Lock()
+    _scan_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -88,6 +88,7 @@ def _gpu_names() -> list[str]:
 
 
 def _path_signature() -> tuple:
+    """The ``sys.path`` directories and their modification times (a ``pip install`` changes one)."""
     signature = []
     for entry in sys.path:
         try:
@@ -97,40 +98,131 @@ def _path_signature() -> tuple:
     return tuple(signature)
 
 
+_signature_checked: tuple[float, tuple, tuple] | None = None
+SIGNATURE_TTL = 2.0  # a tracked cell every few ms must not stat every sys.path entry each time
+
+
+def _recent_signature() -> tuple:
+    """:func:`_path_signature`, re-read at most every ``SIGNATURE_TTL`` seconds (or when sys.path changes)."""
+    global _signature_checked
+    now, paths = time.monotonic(), tuple(sys.path)
+    checked = _signature_checked
+    if checked is not None and now - checked[0] < SIGNATURE_TTL and checked[1] == paths:
+        return checked[2]
+    signature = _path_signature()
+    _signature_checked = (now, paths, signature)
+    return signature
+
+
+INCOMPLETE = {"incomplete": True,
+              "reason": "the environment capture had not finished when the process ended (it runs in the "
+                        "background: git, the package list)"}
+
+_scan_lock = threading.Lock()  # one scan at a time: a second caller waits for it instead of repeating it
+_scan_cache: tuple[tuple, dict[str, str], dict[str, list[str]]] | None = None
+
+
+def _header(path: str) -> dict[str, str]:
+    """Name and Version from a METADATA/PKG-INFO file, reading only its header."""
+    found: dict[str, str] = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            if key in ("Name", "Version") and key not in found:
+                found[key] = value.strip()
+                if len(found) == 2:
+                    break
+    return found
+
+
+def _top_level(directory: str) -> list[str]:
+    """The top-level modules a distribution installs: ``top_level.txt``, else its RECORD's first
+    path components (what ``importlib.metadata.packages_distributions`` infers, without
+    building a Path per file)."""
+    try:
+        with open(os.path.join(directory, "top_level.txt"), encoding="utf-8") as handle:
+            return [line.strip() for line in handle if line.strip()]
+    except OSError:
+        pass
+    names: dict[str, None] = {}
+    try:
+        with open(os.path.join(directory, "RECORD"), encoding="utf-8") as handle:
+            for line in handle:
+                path = line.split(",", 1)[0]
+                head, slash, _ = path.partition("/")
+                if slash:
+                    if head and not head.endswith((".dist-info", ".data", ".egg-info", ".libs")) \
+                            and head not in ("..", ".", "__pycache__"):
+                        names.setdefault(head, None)
+                elif path.endswith((".py", ".so", ".pyd")):
+                    names.setdefault(path.split(".", 1)[0], None)
+    except OSError:
+        return []
+    return list(names)
+
+
+def _describe(distribution: Any) -> tuple[str | None, str | None, list[str]]:
+    directory = getattr(distribution, "_path", None)
+    if directory is not None and os.path.isdir(str(directory)):
+        directory = str(directory)
+        for name in ("METADATA", "PKG-INFO"):
+            try:
+                header = _header(os.path.join(directory, name))
+                return header.get("Name"), header.get("Version"), _top_level(directory)
+            except OSError:
+                continue
+    metadata = distribution.metadata  # anything else: the slow, general way
+    name = metadata.get("Name") if metadata else None
+    top = (distribution.read_text("top_level.txt") or "").split()
+    return name, distribution.version, top
+
+
+def _scan() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Installed distributions {name: version} and {top-level module: [distributions]}, in one
+    pass over the ``*.dist-info`` directories (cached until a ``sys.path`` directory changes)."""
+    global _scan_cache
+    from importlib import metadata
+
+    signature = _recent_signature()
+    with _scan_lock:
+        cached = _scan_cache
+        if cached is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        packages: dict[str, str] = {}
+        modules: dict[str, list[str]] = {}
+        for distribution in metadata.distributions():
+            try:
+                name, version, top = _describe(distribution)
+            except Exception:  # one broken distribution does not hide the others
+                continue
+            if not name or name in packages:
+                continue
+            packages[name] = version or ""
+            for module in top:
+                modules.setdefault(module, []).append(name)
+        packages = dict(sorted(packages.items(), key=lambda item: item[0].lower()))
+        _scan_cache = (signature, packages, modules)
+        return packages, modules
+
+
 def installed_packages() -> dict[str, str]:
     """Installed distributions and their versions (cached until sys.path directories change)."""
-    global _packages_cache
-    from importlib import metadata
-
-    signature = _path_signature()
-    with _lock:
-        if _packages_cache is not None and _packages_cache[0] == signature:
-            return _packages_cache[1]
-    packages = {}
-    for distribution in metadata.distributions():
-        name = distribution.metadata.get("Name") if distribution.metadata else None
-        if name:
-            packages.setdefault(name, distribution.version)
-    packages = dict(sorted(packages.items(), key=lambda item: item[0].lower()))
-    with _lock:
-        _packages_cache = (signature, packages)
-    return packages
+    return _scan()[0]
 
 
-@lru_cache(maxsize=1)
 def _module_distributions() -> dict[str, list[str]]:
-    from importlib import metadata
-
-    return metadata.packages_distributions()
+    return _scan()[1]
 
 
 def prewarm() -> threading.Thread:
     """Start filling, in the background, what the first run's capture needs and is slow to get.
 
     Profiled on a fresh kernel, the first ``%%track`` cell spent its seconds in ``Run.end``
-    waiting for the package scan (``installed_packages``), the module-to-distribution map
-    (``packages_distributions``) and the SQLAlchemy import. ``%load_ext nbtrack`` calls this,
-    so an interactive user's first tracked cell finds them ready. Registered with the run
+    waiting for the package scan and the module-to-distribution map and the SQLAlchemy import.
+    ``%load_ext nbtrack`` calls this, so the first tracked cell finds them ready (and a run that
+    ends before does not wait: it records them in the background). Registered with the run
     module's capturing threads, so a fork waits for it (a child must not inherit a half import).
     """
     from .guard import guarded
@@ -139,9 +231,8 @@ def prewarm() -> threading.Thread:
     def warm() -> None:
         try:
             with guarded("prewarming the environment capture"):
+                _scan()
                 import nbtrack.store.sql  # noqa: F401 - SQLAlchemy, for the store the first run opens
-                installed_packages()
-                _module_distributions()
         finally:
             _capturing.discard(threading.current_thread())
 
@@ -154,25 +245,36 @@ def prewarm() -> threading.Thread:
 _imported_cache: tuple[int, dict[str, str]] | None = None
 
 
-def imported_packages() -> dict[str, str]:
-    """Distributions (with versions) of the top-level modules imported so far."""
+def imported_packages_ready() -> bool:
+    """Whether :func:`imported_packages` returns without scanning the installed packages."""
+    cached = _scan_cache
+    return cached is not None and cached[0] == _recent_signature()
+
+
+def top_level_modules() -> list[str]:
+    """The top-level modules imported so far (cheap: what a run imported, to map later)."""
+    return [module for module in list(sys.modules) if "." not in module and not module.startswith("_")]
+
+
+def imported_packages(modules: list[str] | None = None) -> dict[str, str]:
+    """Distributions (with versions) of the top-level modules imported so far (or of ``modules``)."""
     global _imported_cache
+    if modules is not None:
+        return _imported_packages(modules)
     count = len(sys.modules)
     cached = _imported_cache
     if cached is not None and cached[0] == count:
         return cached[1]
-    result = _imported_packages()
+    result = _imported_packages(top_level_modules())
     _imported_cache = (count, result)
     return result
 
 
-def _imported_packages() -> dict[str, str]:
-    installed = {name.lower(): version for name, version in installed_packages().items()}
-    mapping = _module_distributions()
+def _imported_packages(modules: list[str]) -> dict[str, str]:
+    packages, mapping = _scan()
+    installed = {name.lower(): version for name, version in packages.items()}
     out = {}
-    for module in list(sys.modules):
-        if "." in module or module.startswith("_"):
-            continue
+    for module in modules:
         for distribution in mapping.get(module, ()):
             version = installed.get(distribution.lower())
             if version is not None:
@@ -192,23 +294,25 @@ def code_directory() -> str:
     return os.getcwd()
 
 
-_recent: tuple[float, tuple, dict] | None = None
+_recent: tuple[float, tuple, tuple[dict, list]] | None = None
 
 
-def recent_environment() -> dict[str, Any] | None:
-    """The last capture, if it is still fresh for this directory (cheap: no git, no scan)."""
+def recent_environment() -> tuple[dict[str, Any], list] | None:
+    """The last capture and what was redacted from it, if it is still fresh for this directory
+    (cheap: no git, no scan)."""
     ttl = float(os.environ.get("NBTRACK_ENVIRONMENT_TTL", "5"))
     with _lock:
         recent = _recent
     if recent is None or time.monotonic() - recent[0] >= ttl:
         return None
-    if recent[1] != (os.getcwd(), code_directory(), _path_signature()):
+    if recent[1] != (os.getcwd(), code_directory(), _recent_signature()):
         return None
     return recent[2]
 
 
-def capture_environment() -> dict[str, Any]:
-    """The environment document recorded with each run.
+def capture_environment() -> tuple[dict[str, Any], list]:
+    """The environment document recorded with each run, secrets redacted, and what was
+    redacted (:class:`nbtrack.secrets.Finding`s; a git remote URL may hold a token).
 
     Runs started within ``NBTRACK_ENVIRONMENT_TTL`` seconds (default 5) of each other in
     one process, from the same directory, share one capture: a sweep of a thousand runs
@@ -226,6 +330,8 @@ def capture_environment() -> dict[str, Any]:
     facts["variables"] = allowed_variables()
     facts["packages"] = installed_packages()
     facts["git"] = git_info(code_directory())
+    findings: list = []
+    captured = (redact_document(facts, findings), findings)
     with _lock:
-        _recent = (now, key, facts)
-    return facts
+        _recent = (now, key, captured)
+    return captured

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import sys
@@ -28,17 +29,60 @@ _uncaught_exception: list[BaseException] = []
 _capturing: "set[threading.Thread]" = set()
 
 
+class _BackgroundWorker:
+    """One thread per process runs the runs' background work (``Run.in_background``), in order:
+    starting a thread per job costs a millisecond or more of the user's cell on a busy machine."""
+
+    def __init__(self) -> None:
+        self._jobs: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+        self.current = threading.local()  # .run: the run whose job is running (it may write after its end)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            self._jobs.append(job)
+            self._idle.clear()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="nbtrack-background", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait()
+            while True:
+                with self._lock:
+                    if not self._jobs:
+                        self._wake.clear()
+                        self._idle.set()
+                        break
+                    job = self._jobs.popleft()
+                job()
+
+    def wait_idle(self, timeout: float) -> bool:
+        return self._idle.wait(timeout)
+
+
+_WORKER = _BackgroundWorker()
+
+
 def _before_fork() -> None:
-    """Let environment captures finish: a child forked while one is importing modules inherits
-    that import's lock, held for ever, and its own capture hangs."""
+    """Let environment captures and background work finish: a child forked while one is
+    importing modules inherits that import's lock, held for ever, and its own capture hangs."""
     for thread in list(_capturing):
         thread.join(10.0)
+    _WORKER.wait_idle(10.0)
 
 
 def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
-    global _stack_lock
+    global _stack_lock, _WORKER
     _stack_lock = threading.Lock()
     _capturing.clear()
+    _WORKER = _BackgroundWorker()  # the parent's worker thread does not exist here
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
@@ -124,7 +168,7 @@ class Run:
         self._pending = Batch()
         self._pending_end: tuple | None = None
         self._touched = False
-        self._environment_thread: threading.Thread | None = None
+        self._background: list[threading.Event] = []  # work that still writes to the run (even ended)
         self._redactions: list[dict[str, Any]] = []
         self._artifact_names: list[str] = []
         self._media_steps: dict[str, int] = {}
@@ -201,7 +245,7 @@ class Run:
     # --- logging ----------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self.status != "RUNNING":
+        if self.status != "RUNNING" and getattr(_WORKER.current, "run", None) is not self:
             raise RunEndedError(self.run_id, self.status)
 
     def log_param(self, key: str, value: Any) -> None:
@@ -361,13 +405,16 @@ class Run:
             self._touched = True
         return info
 
-    def set_document(self, key: str, value: Any) -> None:
-        """Attach a JSON-able document (stored once per distinct content)."""
+    def set_document(self, key: str, value: Any, *, redacted: list | None = None) -> None:
+        """Attach a JSON-able document (stored once per distinct content; setting a key again
+        replaces it). Its strings are redacted (:mod:`nbtrack.secrets`) unless the caller did
+        it already and passes what it found as ``redacted`` (a list, maybe empty)."""
         if isinstance(key, str) and len(key) > 64:
             raise ValueError(f"document key must be at most 64 characters, got {key[:70]!r}")
         if key != "redactions":
-            findings: list[_secrets.Finding] = []
-            value = _secrets.redact_document(value, findings)
+            findings: list[_secrets.Finding] = list(redacted) if redacted is not None else []
+            if redacted is None:
+                value = _secrets.redact_document(value, findings)
             if findings:
                 self._note_redactions(f"documents.{key}", findings)
         with self._lock:
@@ -416,16 +463,23 @@ class Run:
 
     # --- lifecycle --------------------------------------------------------------
 
-    def end(self, status: str = "FINISHED") -> None:
-        """End the run and write everything it logged. Ending twice does nothing."""
+    def end(self, status: str = "FINISHED", *, wait: bool = True) -> None:
+        """End the run and write everything it logged. Ending twice does nothing.
+
+        ``wait=False`` (``%%track``: the cell does not wait for the disk) returns at once: the
+        background flusher writes the run right after, with its background work (environment
+        capture, imported packages) when that is done; ``nbtrack.flush()`` waits for both, and
+        readers in this process flush first."""
         if status not in STATUSES[1:]:
             raise ValueError(f"status must be one of FINISHED, FAILED, KILLED, not {status!r}")
         if self.status != "RUNNING":
             return
         from . import sysmetrics
 
-        sysmetrics.finish(self)  # first: the wait below is nbtrack's, not the run's work
-        self._wait_for_environment()
+        sysmetrics.finish(self)  # first: the waits below are nbtrack's, not the run's work
+        self._record_imported_packages()
+        if wait:
+            self.wait_for_background()
         with self._lock:
             self.end_time = time.time()
             self.status = status
@@ -433,7 +487,7 @@ class Run:
         with _stack_lock:
             if self in _active:
                 _active.remove(self)
-        if FLUSHER.reporter.failing:  # store down: don't wait for another connect timeout, the flusher retries
+        if not wait or FLUSHER.reporter.failing:  # (store down: don't wait for another connect timeout)
             FLUSHER.wake()
             return
         try:
@@ -451,7 +505,7 @@ class Run:
                 "message": self._redacted("error.message", str(error)),
                 "traceback": self._redacted(
                     "error.traceback", "".join(traceback.format_exception(type(error), error, error.__traceback__))),
-            })
+            }, redacted=[])  # _redacted noted what it found
         self.end("FAILED")
 
     def kill(self) -> None:
@@ -459,7 +513,8 @@ class Run:
         self.end("KILLED")
 
     def is_done(self) -> bool:
-        return self.status != "RUNNING" and self._pending_end is None and not self._pending
+        return self.status != "RUNNING" and self._pending_end is None and not self._pending \
+            and not self._background
 
     # --- writing ----------------------------------------------------------------
 
@@ -528,15 +583,58 @@ class Run:
         if end is not None and self._pending_end is None:
             self._pending_end = end
 
-    # --- environment ------------------------------------------------------------
+    # --- work finished in the background: environment, imported packages, late documents --------
+
+    def in_background(self, what: str, work: Callable[[], None], own_thread: bool = False) -> None:
+        """Run ``work`` (which may set documents, tags and artifacts of this run, even after it
+        ended) on the background thread, or on a thread of its own (``own_thread``: work that may
+        be slow, like git on a big repository, must not hold up the others). The flusher keeps
+        the run until it returns; ``end()`` waits for it, ``end(wait=False)`` does not; at exit
+        it gets a few seconds to finish."""
+        done = threading.Event()
+        with self._lock:
+            self._background.append(done)
+        worker = _WORKER
+
+        def job() -> None:
+            worker.current.run = self
+            try:
+                with guarded(what):
+                    work()
+            finally:
+                worker.current.run = None
+                with self._lock:
+                    self._background.remove(done)
+                done.set()
+                _capturing.discard(threading.current_thread())
+                FLUSHER.wake()
+
+        if not own_thread:
+            worker.submit(job)
+            return
+        thread = threading.Thread(target=job, name=f"nbtrack-{what.replace(' ', '-')}", daemon=True)
+        _capturing.add(thread)  # a fork waits for it: a child must not inherit a half-done import
+        thread.start()
+
+    def wait_for_background(self, timeout: float = 10.0) -> bool:
+        """Wait (at most ``timeout`` s in all) for the run's background work; True if it finished."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            pending = list(self._background)
+        for done in pending:
+            done.wait(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            return not self._background
 
     def _start_environment_capture(self) -> None:
-        from .environment import capture_environment, recent_environment
+        from .environment import INCOMPLETE, capture_environment, recent_environment
 
         recent = recent_environment()
         if recent is not None and config.store_is_open(self.store_uri):
-            self.set_document("environment", recent)
+            self.set_document("environment", recent[0], redacted=recent[1])
             return
+        # replaced when the capture ends; stays if the process ends first (killed kernel)
+        self.set_document("environment", INCOMPLETE, redacted=[])
 
         def capture() -> None:
             try:  # open the store early too: importing SQLAlchemy at interpreter exit fails
@@ -545,27 +643,27 @@ class Run:
             except Exception:
                 pass  # reported by the first flush
             try:
-                self.set_document("environment", capture_environment())
+                document, findings = capture_environment()
+                self.set_document("environment", document, redacted=findings)
             except Exception as error:  # never let environment capture break a run
                 self.set_document("environment", {"error": f"{type(error).__name__}: {error}"})
-            finally:
-                _capturing.discard(threading.current_thread())
 
-        self._environment_thread = threading.Thread(target=capture, name="nbtrack-environment", daemon=True)
-        _capturing.add(self._environment_thread)
-        self._environment_thread.start()
+        self.in_background("environment capture", capture, own_thread=True)
 
-    def _wait_for_environment(self, timeout: float = 10.0) -> None:
-        thread = self._environment_thread
-        if thread is not None:
-            thread.join(timeout)
-            self._environment_thread = None
-        # every run, also one that shared a recent capture: what it imported is its own
-        if self._captures_environment:
-            with guarded("recording the imported packages"):
-                from .environment import imported_packages
+    def _record_imported_packages(self) -> None:
+        """What the run imported (every run, also one that shared a recent capture): at once when
+        the module-to-distribution map is ready, else in the background."""
+        if not self._captures_environment:
+            return
+        with guarded("recording the imported packages"):
+            from .environment import imported_packages, imported_packages_ready, top_level_modules
 
-                self.set_document("imported_packages", imported_packages())
+            if imported_packages_ready():
+                self.set_document("imported_packages", imported_packages(), redacted=[])
+                return
+            modules = top_level_modules()
+            self.in_background("imported packages", lambda: self.set_document(
+                "imported_packages", imported_packages(modules), redacted=[]))
 
     def __repr__(self) -> str:
         return f"<Run {self.run_id[:8]} {self.experiment}/{self.name} {self.status}>"
@@ -624,8 +722,25 @@ def _default_name(run_id: str) -> str:
     return f"{_ADJECTIVES[number % 20]}-{_NOUNS[(number // 20) % 20]}-{run_id[:4]}"
 
 
-def end_active_runs_at_exit() -> None:
-    """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED."""
+def end_active_runs_at_exit(settle: float | None = None) -> None:
+    """At interpreter exit: FAILED after an uncaught exception, KILLED in a kernel, else FINISHED;
+    write what is ready, then give the runs' background work (environment capture, snapshot) up
+    to ``settle`` seconds to land: a kernel asked to shut down is killed 5 s later (jupyter_client's
+    ``shutdown_wait_time``). A run whose capture did not finish keeps an environment document
+    saying so. ``NBTRACK_EXIT_SETTLE`` changes the 3 s (``nbtrack run`` waits longer)."""
+    if settle is None:
+        settle = float(os.environ.get("NBTRACK_EXIT_SETTLE", "3"))
+    _end_active_runs()
+    from .flusher import FLUSHER as flusher
+
+    flusher.flush_all()
+    deadline = time.monotonic() + settle
+    for run in flusher.runs():
+        if run.pid == os.getpid():
+            run.wait_for_background(max(0.0, deadline - time.monotonic()))
+
+
+def _end_active_runs() -> None:
     in_kernel = "ipykernel" in sys.modules
     for run in reversed(list(_active)):
         if run.pid != os.getpid():  # a forked child exiting must not end its parent's runs

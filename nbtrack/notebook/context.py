@@ -45,17 +45,22 @@ def _shell() -> Any | None:
         return None
 
 
-def _history_document(shell: Any) -> dict[str, Any]:
+def _history_document(shell: Any) -> tuple[dict[str, Any], list]:
+    """The ``history`` document and what was redacted from it."""
     from . import extension
 
     tracker = extension.current_tracker()
     if tracker is not None and tracker.shell is shell:
         return tracker.history.document()
-    from ..secrets import redact_source
+    from ..secrets import redact_cached
 
     raw = shell.history_manager.input_hist_raw
-    return {"executions": [{"execution_count": n, "source": redact_source(raw[n]), "cell_id": None,
-                            "failed": False} for n in range(1, len(raw))]}
+    executions, redacted = [], []
+    for count in range(1, len(raw)):
+        source, found = redact_cached(raw[count])
+        redacted.extend(found)
+        executions.append({"execution_count": count, "source": source, "cell_id": None, "failed": False})
+    return {"executions": executions}, redacted
 
 
 def _notebook(run: Any, shell: Any) -> None:
@@ -79,7 +84,8 @@ def _notebook(run: Any, shell: Any) -> None:
         tags["nbtrack.cell"] = snapshot.cell_id
     run.set_tags(tags)
     run.set_document("notebook", snapshot.log(run))
-    run.set_document("history", _history_document(shell))
+    document, redacted = _history_document(shell)
+    run.set_document("history", document, redacted=redacted)
 
 
 def capture_notebook_context(run: Any) -> bool:
@@ -96,7 +102,8 @@ def capture_notebook_context(run: Any) -> bool:
             _notebook(run, shell)
         else:
             run.set_tags({"nbtrack.source": "ipython"})
-            run.set_document("history", _history_document(shell))
+            document, redacted = _history_document(shell)
+            run.set_document("history", document, redacted=redacted)
     except Exception as problem:  # the run goes on without its source context
         try:
             run.set_document("source_context_error", {"error": f"{type(problem).__name__}: {problem}"})

@@ -22,19 +22,19 @@ def current_tracker() -> CellTracker | None:
     return None
 
 
-def _warm_up() -> None:
-    """Import what the first tracked cell needs, off the user's critical path."""
+def _warm_up(user_ns: dict) -> None:
+    """Import what the first tracked cell needs, off the user's critical path. Not jupytext: its
+    nbformat import pulls in jsonschema (seconds of CPU on some machines), which would compete
+    with the first cells of a Run All; the snapshot's ``notebook.py`` is rendered after the cell,
+    in the background. (The package scan and SQLAlchemy are ``nbtrack.environment.prewarm``'s.)"""
+    from ..run import _capturing
+
     try:
-        import jupytext  # noqa: F401
-        import nbformat  # noqa: F401
-
         import nbtrack.run  # noqa: F401
-        from nbtrack import environment
-
-        environment.installed_packages()  # cached by the core: the first run needn't wait for the scan
-        environment.imported_packages()
     except Exception:
         pass
+    finally:
+        _capturing.discard(threading.current_thread())
 
 
 def load(ip: Any) -> None:
@@ -49,7 +49,11 @@ def load(ip: Any) -> None:
     ip.register_magics(magics)
     _loaded[id(ip)] = (magics, tracker)
     frontend_link.register(ip)
-    threading.Thread(target=_warm_up, name="nbtrack-warm-up", daemon=True).start()
+    from ..run import _capturing
+
+    thread = threading.Thread(target=_warm_up, args=(ip.user_ns,), name="nbtrack-warm-up", daemon=True)
+    _capturing.add(thread)  # a fork waits for it: a child must not inherit a half-done import
+    thread.start()
 
 
 def unload(ip: Any) -> None:

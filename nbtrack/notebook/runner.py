@@ -12,6 +12,8 @@ from typing import Any
 
 from .errors import NotebookExecutionError, NotebookNotFoundError
 
+EXIT_SETTLE = 60  # seconds the kernel's exit waits for the runs' background work (snapshot, environment)
+
 
 def store_uri(store: str | os.PathLike | None) -> str:
     """A store URI: ``store`` (a URI or a SQLite file path) or the current store."""
@@ -27,6 +29,7 @@ def kernel_environment(notebook: Path, store: str) -> dict[str, str]:
     env = dict(os.environ)
     env["JPY_SESSION_NAME"] = str(notebook)
     env["NBTRACK_STORE"] = store
+    env["NBTRACK_EXIT_SETTLE"] = str(EXIT_SETTLE)  # nobody waits on a headless kernel: let the runs finish
     package_root = str(Path(__file__).resolve().parents[2])  # the nbtrack this process runs
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     return env
@@ -48,8 +51,11 @@ def run_notebook(path: str | os.PathLike, store: str | os.PathLike | None = None
         raise NotebookNotFoundError(str(path))
     nb = nbformat.read(str(notebook), as_version=4)
     kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    from traitlets.config import Config
+
+    config = Config({"KernelManager": {"shutdown_wait_time": EXIT_SETTLE + 15}})  # not killed while it writes
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=False,
-                            resources={"metadata": {"path": str(notebook.parent)}},
+                            resources={"metadata": {"path": str(notebook.parent)}}, config=config,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
     try:
         client.execute(env=kernel_environment(notebook, store_uri(store)))

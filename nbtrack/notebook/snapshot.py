@@ -4,6 +4,11 @@ Sources, best first: the live notebook the JupyterLab extension sent for the cel
 edits included), then the file on disk, found through VS Code's ``__vsc_ipynb_file__``,
 ``JPY_SESSION_NAME`` or ``__session__``. A snapshot from disk says when the saved file does
 not hold the code that ran (``stale``).
+
+Taking a snapshot reads plain JSON (cells, ids, which cell runs); rendering its two artifacts
+(:meth:`NotebookSnapshot.render`: jupytext for ``notebook.py``, whose import pulls in nbformat
+and jsonschema, seconds on some machines) is left to :meth:`NotebookSnapshot.log`, which
+``%%track`` runs in the background.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class NotebookSnapshot:
 
     source: str  # "live", "disk" or "none"
     path: str | None = None
+    notebook: dict[str, Any] | None = None  # the notebook as plain nbformat JSON (no outputs needed)
     text: str | None = None
     cells: list[Cell] = field(default_factory=list)
     cell_index: int | None = None
@@ -44,6 +50,8 @@ class NotebookSnapshot:
     reason: str | None = None  # why there is no snapshot
     exact: str | None = None  # the notebook as nbformat JSON without outputs (EXACT_ARTIFACT)
     executed_cell: dict[str, Any] | None = None  # where the code that ran replaced the saved cell
+    exact_name: str | None = None  # the artifacts' names once stored
+    text_name: str | None = None
 
     def document(self, artifact: str | None, exact_artifact: str | None = None) -> dict[str, Any]:
         """The ``notebook`` document of the run."""
@@ -55,11 +63,30 @@ class NotebookSnapshot:
             "stale_reason": self.stale_reason, "reason": self.reason, "executed_cell": self.executed_cell,
         }
 
+    def render(self) -> None:
+        """Compute the two artifacts' texts (``notebook.ipynb``, then ``notebook.py``)."""
+        if self.notebook is not None and self.exact is None:
+            self.exact = to_exact(self.notebook)
+        if self.notebook is not None and self.text is None:
+            self.text = to_percent(self.notebook)
+
+    def log_exact(self, run: Any) -> str | None:
+        """Store ``notebook.ipynb`` (quick, no jupytext; what checkout reads); its name."""
+        if self.notebook is not None and self.exact is None:
+            self.exact = to_exact(self.notebook)
+        self.exact_name = run.log_artifact(self.exact, name=EXACT_ARTIFACT) if self.exact is not None else None
+        return self.exact_name
+
+    def log_text(self, run: Any) -> str | None:
+        """Store ``notebook.py`` (rendered by jupytext); its name."""
+        self.render()
+        self.text_name = run.log_artifact(self.text, name=ARTIFACT) if self.text is not None else None
+        return self.text_name
+
     def log(self, run: Any) -> dict[str, Any]:
-        """Store the snapshot's artifacts in ``run``; returns its ``notebook`` document."""
-        artifact = run.log_artifact(self.text, name=ARTIFACT) if self.text is not None else None
-        exact = run.log_artifact(self.exact, name=EXACT_ARTIFACT) if self.exact is not None else None
-        return self.document(artifact, exact)
+        """Render and store the snapshot's artifacts in ``run``; returns its ``notebook`` document."""
+        exact = self.log_exact(run)
+        return self.document(self.log_text(run), exact)
 
 
 def locate_notebook(user_ns: Mapping[str, Any],
@@ -82,30 +109,36 @@ def locate_notebook(user_ns: Mapping[str, Any],
     return None, None
 
 
-def _as_notebook(data: Mapping[str, Any]) -> Any:
-    import nbformat
-
-    nb = nbformat.from_dict(json.loads(json.dumps(data)))
+def _normalized(nb: dict[str, Any]) -> dict[str, Any]:
+    """``nb`` (freshly parsed JSON) with nbformat's defaults and string sources, in place."""
     nb.setdefault("metadata", {})
     nb.setdefault("nbformat", 4)
     nb.setdefault("nbformat_minor", 5)
-    for cell in nb.get("cells", []):
+    if not isinstance(nb.get("cells"), list):
+        nb["cells"] = []
+    for cell in nb["cells"]:
         if isinstance(cell.get("source"), list):
             cell["source"] = "".join(cell["source"])
         cell.setdefault("metadata", {})
     return nb
 
 
-def read_notebook(path: str) -> Any:
-    """The notebook at ``path`` (cached while the file's mtime and size stay the same)."""
+def _as_notebook(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A private, normalized copy of a notebook's JSON (plain dicts: no nbformat import)."""
+    return _normalized(json.loads(json.dumps(data)))
+
+
+def read_notebook(path: str) -> dict[str, Any]:
+    """The notebook at ``path`` as plain JSON (cached while the file's mtime, size and inode stay
+    the same; do not modify it)."""
     stat = os.stat(path)
-    key = (stat.st_mtime_ns, stat.st_size)
+    key = (stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns)
     with _cache_lock:
         hit = _disk_cache.get(path)
         if hit is not None and hit[0] == key:
             return hit[1]
     with open(path, encoding="utf-8") as handle:
-        nb = _as_notebook(json.load(handle))
+        nb = _normalized(json.load(handle))
     with _cache_lock:
         _disk_cache[path] = (key, nb)
     return nb
@@ -126,8 +159,9 @@ def to_percent(nb: Any) -> str:
         text = _text_cache.get(key)
     if text is None:
         import jupytext
+        import nbformat
 
-        text = redact_source(jupytext.writes(nb, fmt=FORMAT))
+        text = redact_source(jupytext.writes(nbformat.from_dict(json.loads(json.dumps(nb))), fmt=FORMAT))
         with _cache_lock:
             if len(_text_cache) > 64:
                 _text_cache.clear()
@@ -174,20 +208,18 @@ def _exact_text(nb: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n"
 
 
-def _with_executed_cell(nb: Any, index: int | None, executed: str) -> tuple[Any, dict[str, Any]]:
+def _with_executed_cell(nb: dict[str, Any], index: int | None, executed: str) -> tuple[dict, dict[str, Any]]:
     """A copy of ``nb`` whose tracked cell holds ``executed`` (the code that ran), appended as a
     new code cell when the saved notebook does not have the cell."""
-    import copy
+    import uuid
 
-    import nbformat
-
-    copied = copy.deepcopy(nb)
+    copied = dict(nb, cells=list(nb["cells"]))
     if index is not None:
-        copied.cells[index]["source"] = executed
+        copied["cells"][index] = dict(copied["cells"][index], source=executed)
         return copied, {"index": index, "appended": False}
-    cell = nbformat.v4.new_code_cell(executed)
-    copied.cells.append(cell)
-    return copied, {"index": len(copied.cells) - 1, "appended": True}
+    copied["cells"].append({"cell_type": "code", "id": uuid.uuid4().hex[:8], "metadata": {}, "source": executed,
+                            "outputs": [], "execution_count": None})
+    return copied, {"index": len(copied["cells"]) - 1, "appended": True}
 
 
 def find_cell(cells: list[Cell], cell_id: str | None, executed: str) -> tuple[int | None, bool]:
@@ -224,7 +256,7 @@ def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any]
                 path = located
             elif os.path.isfile(beside):
                 path = beside
-        return NotebookSnapshot("live", path, to_percent(nb), cells, index, cell_id, exact=to_exact(nb))
+        return NotebookSnapshot("live", path, nb, cells=cells, cell_index=index, cell_id=cell_id)
 
     path, how = locate_notebook(user_ns, environ)
     if path is None:
@@ -240,13 +272,12 @@ def take_snapshot(cell_id: str | None, executed: str, user_ns: Mapping[str, Any]
     nb = read_notebook(path)
     cells = notebook_cells(nb)
     index, by_id = find_cell(cells, cell_id, executed)
-    snapshot = NotebookSnapshot("disk", path, None, cells, index, cell_id or (
+    snapshot = NotebookSnapshot("disk", path, nb, cells=cells, cell_index=index, cell_id=cell_id or (
         cells[index].id if index is not None else None), mtime=os.stat(path).st_mtime)
     if index is None and executed.strip():
         snapshot.stale, snapshot.stale_reason = True, "the saved notebook does not contain the tracked cell (unsaved?)"
     elif index is not None and not same_source(cells[index].source, executed):
         snapshot.stale, snapshot.stale_reason = True, "the saved notebook has another version of the tracked cell"
     if snapshot.stale:  # the code that ran is known: the snapshot keeps it, the other cells are as saved
-        nb, snapshot.executed_cell = _with_executed_cell(nb, index, executed)
-    snapshot.text, snapshot.exact = to_percent(nb), to_exact(nb)
+        snapshot.notebook, snapshot.executed_cell = _with_executed_cell(nb, index, executed)
     return snapshot

@@ -10,12 +10,11 @@ import glob
 import hashlib
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..secrets import redact_source, redact_values, secret_values
+from ..secrets import redact_cached, redact_text, secret_values
 from . import context, execution, frontend_link
 from .arguments import TrackArgs
 from .cellparams import collect_params, params_known_at_start
@@ -35,6 +34,14 @@ class Settings:
     experiment: str | None = None
     quiet: bool = False
     capture_outputs: bool = True
+
+
+def _notebook_extra(run: Any, snapshot: NotebookSnapshot) -> dict:
+    """What the ``notebook`` document adds for a snapshot from disk: whether the file was saved
+    after the run started."""
+    if snapshot.source == "disk" and snapshot.mtime is not None:
+        return {"saved_after_start": snapshot.mtime >= run.start_time}
+    return {}
 
 
 def _short(error: BaseException) -> str:
@@ -58,12 +65,9 @@ class PreviousRuns:
     def __init__(self) -> None:
         self.last: dict[str, str] = {}
 
-    def lookup(self, key: str, cell_id: str | None, path: str | None, exclude: str,
-               nested: bool = False) -> str | None:
-        if key in self.last:
-            return self.last[key]
-        if not cell_id:
-            return None
+    @staticmethod
+    def lookup(cell_id: str, path: str | None, exclude: str, nested: bool = False) -> str | None:
+        """The latest stored run of the cell ``cell_id`` of the notebook ``path`` other than ``exclude``."""
         try:
             import nbtrack
 
@@ -211,42 +215,34 @@ class CellTracker:
             hint = " (add --nested to make this cell a child run)" if type(problem).__name__ == "ActiveRunError" else ""
             outcome.warnings.append(f"this cell is not tracked: {_short(problem)}{hint}")
             return None
-        cell = CellRun(run, count, self._cell_key(cell_id, snapshot, body))
-        cell.lookup = threading.Thread(target=self._previous, args=(cell, cell_id, snapshot.path), daemon=True)
-        cell.lookup.start()
+        key = self._cell_key(cell_id, snapshot, body)
+        cell = CellRun(run, count, key, self.previous.last.get(key), snapshot=snapshot)
+        if cell.previous is None and cell_id:  # not run in this kernel yet: ask the store, in the background
+            path, nested = snapshot.path, run.parent_run_id is not None
+            run.in_background("previous run lookup", lambda: cell.found_previous(
+                self.previous.lookup(cell_id, path, run.run_id, nested)))
         frontend_link.notify({"type": "run_started", "cell_id": cell_id, "run_id": run.run_id,
                               "experiment": run.experiment})
         return cell
 
-    def _previous(self, cell: CellRun, cell_id: str | None, path: str | None) -> None:
-        run = cell.run
-        cell.previous = self.previous.lookup(cell.key, cell_id, path, run.run_id, run.parent_run_id is not None)
-
     def _record_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                       snapshot: NotebookSnapshot, count: int, outcome: Outcome) -> None:
-        """Write what is known before the cell runs, and have it flushed at once: the notebook snapshot, the
-        history, the hidden-state report and the cell's source with the literal params as
-        written (run params keep the values the names hold after the cell, so a failing cell
-        records no literal it never assigned). A kernel killed mid-cell leaves a run that still
-        says which code it ran."""
+        """Record what is known before the cell runs: the notebook snapshot, the history, the
+        hidden-state report and the cell's source with the literal params as written (run params
+        keep the values the names hold after the cell, so a failing cell records no literal it
+        never assigned). The background flusher writes them within its interval (half a second)
+        while the cell runs, so a kernel killed mid-cell leaves a run that still says which code
+        it ran; a short cell writes everything once, when it ends."""
         steps = (
             ("notebook snapshot", lambda: self._record_notebook(run, snapshot)),
             ("history", lambda: self._record_history(run, snapshot, raw_cell, count, outcome)),
-            ("cell", lambda: run.set_document("cell", dict(
-                self._cell_document(raw_cell, cell_id, snapshot, count),
-                params_as_written=params_known_at_start(args.params, body)))),
+            ("cell", lambda: self._record_cell_start(run, args, raw_cell, body, cell_id, snapshot, count)),
         )
         for what, step in steps:
             try:
                 step()
             except Exception as problem:  # tracking must not break the cell
                 outcome.warnings.append(f"could not record the {what} ({_short(problem)})")
-        try:  # the background flusher writes it now, while the cell runs (no wait in the cell)
-            from ..flusher import FLUSHER
-
-            FLUSHER.wake()
-        except Exception as problem:  # noqa: BLE001 - the regular flush still writes it
-            outcome.warnings.append(f"could not flush the cell's start ({_short(problem)})")
 
     def _record(self, cell: CellRun, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
                 snapshot: NotebookSnapshot, capture: OutputCapture | None, elapsed: float, outcome: Outcome,
@@ -321,54 +317,86 @@ class CellTracker:
         return summaries
 
     def _record_notebook(self, run: Any, snapshot: NotebookSnapshot) -> None:
-        document = snapshot.log(run)
-        if snapshot.source == "disk" and snapshot.mtime is not None:
-            document["saved_after_start"] = snapshot.mtime >= run.start_time
-        run.set_document("notebook", document)
+        """The ``notebook`` document now; its two artifacts are rendered and stored in the
+        background (rendering imports jupytext; the cell does not wait for it), and the document
+        names them once they are stored."""
+        run.set_document("notebook", dict(snapshot.document(None), **_notebook_extra(run, snapshot)))
+        if snapshot.notebook is not None:
+            run.in_background("notebook snapshot", lambda: self._log_snapshot(run, snapshot, "exact"))
+
+    @staticmethod
+    def _log_snapshot(run: Any, snapshot: NotebookSnapshot, part: str) -> None:
+        """Store one of the snapshot's artifacts (``exact`` at the start; ``text``, which needs
+        jupytext, after the cell, so the rest of the run's background work does not wait for
+        its import) and name what is stored in the ``notebook`` document."""
+        extra = _notebook_extra(run, snapshot)
+        try:
+            snapshot.log_exact(run) if part == "exact" else snapshot.log_text(run)
+        except Exception as problem:  # the document must not name artifacts that were not stored
+            run.set_document("notebook", dict(snapshot.document(snapshot.text_name, snapshot.exact_name), **extra,
+                                              reason=f"error: {_short(problem)}"))
+            raise
+        run.set_document("notebook", dict(snapshot.document(snapshot.text_name, snapshot.exact_name), **extra))
 
     def _record_history(self, run: Any, snapshot: NotebookSnapshot, raw_cell: str, count: int,
                         outcome: Outcome) -> None:
-        run.set_document("history", self.history.document(before=count + 1))
+        document, redacted = self.history.document(before=count + 1)
+        run.set_document("history", document, redacted=redacted)
         if snapshot.cells:
-            report = analyze(snapshot.cells, self.history.executions(before=count), snapshot.cell_index, raw_cell)
+            report = analyze(snapshot.cells, self.history.executions(before=count, since_reset=True),
+                             snapshot.cell_index, raw_cell)
             run.set_document("hidden_state", report)
             outcome.hidden = report["warnings"]
 
+    def _record_cell_start(self, run: Any, args: TrackArgs, raw_cell: str, body: str, cell_id: str | None,
+                           snapshot: NotebookSnapshot, count: int) -> None:
+        document, redacted = self._cell_document(raw_cell, cell_id, snapshot, count)
+        document["params_as_written"] = params_known_at_start(args.params, body)
+        run.set_document("cell", document, redacted=redacted)
+
     def _record_cell(self, cell: CellRun, raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
                      capture: OutputCapture | None, summaries: list[dict], count: int, elapsed: float) -> None:
-        run = cell.run
-        previous = cell.previous_run()
-        if previous:
-            run.set_tag("nbtrack.previous_run", previous)
         known_secrets = secret_values(self.shell.user_ns)
+        document, redacted = self._cell_document(raw_cell, cell_id, snapshot, count)
+
+        def redacted_text(text: str | None) -> str | None:
+            if not text:
+                return text
+            text, found = redact_text(text, known_secrets)
+            redacted.extend(found)
+            return text
+
         for summary in summaries:
-            if summary.get("text"):
-                summary["text"] = redact_values(summary["text"], known_secrets)
-        printed = {name: redact_values(capture.stream_text(name), known_secrets) if capture is not None else None
-                   for name in ("stdout", "stderr")}
-        document = self._cell_document(raw_cell, cell_id, snapshot, count)
-        document.update({"outputs": summaries, "previous_run": previous, "stdout": printed["stdout"],
-                         "stderr": printed["stderr"], "execution_seconds": elapsed})
-        run.set_document("cell", document)
+            summary["text"] = redacted_text(summary.get("text"))
+        document.update({"outputs": summaries, "execution_seconds": elapsed,
+                         "stdout": redacted_text(capture.stream_text("stdout")) if capture is not None else None,
+                         "stderr": redacted_text(capture.stream_text("stderr")) if capture is not None else None})
+        cell.recorded(document, redacted)
 
     @staticmethod
-    def _cell_document(raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot, count: int) -> dict:
-        """The ``cell`` document as known when the cell starts (outputs and timing come after)."""
-        return {"source": redact_source(raw_cell), "id": cell_id, "index": snapshot.cell_index,
+    def _cell_document(raw_cell: str, cell_id: str | None, snapshot: NotebookSnapshot,
+                       count: int) -> tuple[dict, list]:
+        """The ``cell`` document as known when the cell starts (outputs and timing come after),
+        its source redacted, and what was redacted."""
+        source, redacted = redact_cached(raw_cell)
+        return {"source": source, "id": cell_id, "index": snapshot.cell_index,
                 "execution_count": count, "notebook": snapshot.path, "outputs": [], "previous_run": None,
-                "stdout": None, "stderr": None, "execution_seconds": None}
+                "stdout": None, "stderr": None, "execution_seconds": None}, redacted
 
     def _end(self, cell: CellRun, error: BaseException | None, outcome: Outcome) -> None:
         run = cell.run
         try:
             if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
-                run.end(cell.end_status)  # sys.exit(0) succeeded, as in ``with track()``
+                run.end(cell.end_status, wait=False)  # sys.exit(0) succeeded, as in ``with track()``
             elif isinstance(error, KeyboardInterrupt):
-                run.kill()
+                run.end("KILLED", wait=False)
             else:
                 self._fail(run, error)
         except BaseException as problem:  # noqa: BLE001
             outcome.warnings.append(f"could not end the run ({_short(problem)})")
+        snapshot = cell.snapshot
+        if snapshot is not None and snapshot.notebook is not None:  # after the run's other background work
+            run.in_background("notebook text", lambda: self._log_snapshot(run, snapshot, "text"))
         self.previous.last[cell.key] = run.run_id
         headline = frontend_link.headline(run)
         frontend_link.notify({"type": "run_finished", "cell_id": run.tags.get("nbtrack.cell"),
@@ -381,19 +409,20 @@ class CellTracker:
         import traceback
 
         known = secret_values(self.shell.user_ns)
-        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        run.set_document("error", {"type": type(error).__name__, "message": redact_values(str(error), known),
-                                   "traceback": redact_values(text, known)})
-        run.end("FAILED")
+        message, redacted = redact_text(str(error), known)
+        text, found = redact_text("".join(traceback.format_exception(type(error), error, error.__traceback__)), known)
+        run.set_document("error", {"type": type(error).__name__, "message": message, "traceback": text},
+                         redacted=redacted + found)
+        run.end("FAILED", wait=False)
 
     @staticmethod
     def _warnings(outcome: Outcome) -> list[str]:
-        """The warning lines of a tracked cell: its problems, then the hidden state that matters."""
+        """The warning lines of a tracked cell: its problems, then the most likely hidden-state
+        cause (the run's ``hidden_state`` document keeps them all, ranked)."""
         warnings = list(outcome.warnings)
         if outcome.hidden:
-            more = len(outcome.hidden) - 2
-            shown = "; ".join(outcome.hidden[:2]) + (f" (+{more} more)" if more > 0 else "")
-            warnings.append(f"hidden state: {shown}")
+            more = len(outcome.hidden) - 1
+            warnings.append(f"hidden state: {outcome.hidden[0]}" + (f" (+{more} more)" if more > 0 else ""))
         return warnings
 
     def _summary(self, run: Any, outcome: Outcome) -> None:

@@ -112,7 +112,7 @@ def test_track_cell_live_snapshot_badge_runs_panel(browser_page, lab_server):
 
     # The stored run holds the live notebook, unsaved edit included.
     nbtrack.set_store(lab_server.store_uri)
-    record = nbtrack.get_run(run_id)
+    record = stored_snapshot_run(run_id)
     assert record.experiment == "lab"
     assert record.tags.get("nbtrack.cell") == track_cell_id
     assert record.tags.get("nbtrack.notebook", "").endswith(NOTEBOOK)
@@ -277,6 +277,25 @@ def wait_for_output(page, index: int, text: str) -> str:
     raise AssertionError(f"cell {index} output lacks {text!r}: {cell_output_text(page, index)!r}")
 
 
+def stored_snapshot_run(run_id: str, timeout: float = 90.0):
+    """The run once its notebook.py is stored: %%track writes the run right after the cell and
+    renders notebook.py in the background (jupytext's first import can take seconds)."""
+    import time
+
+    import nbtrack
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            record = nbtrack.get_run(run_id)
+            if (record.document("notebook") or {}).get("artifact") or time.time() > deadline:
+                return record
+        except Exception:  # not written yet
+            if time.time() > deadline:
+                raise
+        time.sleep(0.25)
+
+
 def assert_live_runs(store_uri: str, path, run_ids: list[str], cell_ids: list[str]) -> None:
     """Each run recorded the live notebook (the unsaved edit included) for its own cell."""
     import nbtrack
@@ -284,7 +303,7 @@ def assert_live_runs(store_uri: str, path, run_ids: list[str], cell_ids: list[st
     nbtrack.set_store(store_uri)
     assert "unsaved edit 77" not in path.read_text(), "the edit must not be saved"
     for run_id, cell_id in zip(run_ids, cell_ids):
-        record = nbtrack.get_run(run_id)
+        record = stored_snapshot_run(run_id)
         document = record.document("notebook")
         assert document["source"] == "live", (run_id, document)
         assert record.tags.get("nbtrack.cell") == cell_id

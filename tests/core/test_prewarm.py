@@ -22,8 +22,8 @@ if pid == 0:
     os._exit(0)
 os.waitpid(pid, 0)
 assert not threads[0].is_alive()
-assert environment._packages_cache is not None
-assert environment._module_distributions.cache_info().currsize == 1
+assert environment._scan_cache is not None
+assert environment.imported_packages_ready()
 ip.run_cell_magic("track", "", "x = 1")
 import nbtrack
 record = nbtrack.runs()

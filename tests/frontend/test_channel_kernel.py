@@ -344,6 +344,7 @@ def test_run_all_on_a_new_kernel_after_a_reload_and_after_a_restart_gives_live_s
                 assert finished["status"] == "FINISHED"
                 run_ids[cell_id] = finished["run_id"]
             assert kernel.closed(comms["c-a"]) and not kernel.closed(comms["c-status"])
+            kernel.execute("import nbtrack as _nbtrack; _nbtrack.flush()")  # %%track writes in the background
             nbtrack.set_store(kernel.store_uri)
             for cell_id, run_id in run_ids.items():
                 record = nbtrack.get_run(run_id)

@@ -104,14 +104,32 @@ class Kernel:
         return Reply(content["status"], content.get("execution_count"), outputs, content.get("ename"),
                      content.get("evalue"), content.get("traceback", []))
 
-    def execute(self, code: str, cell_id: str | None = None, timeout: float = 60) -> Reply:
-        return self.collect(self.send(code, cell_id), timeout)
+    def execute(self, code: str, cell_id: str | None = None, timeout: float = 60, settle: bool = True) -> Reply:
+        """Run a cell. After a ``%%track`` cell (``settle``), wait for the kernel to write what
+        the run still had in the background (a %%track cell does not wait for the disk), so the
+        test process reads the finished run, as ``nbtrack.flush()`` in the notebook would."""
+        reply = self.collect(self.send(code, cell_id), timeout)
+        if settle and "%%track" in code:
+            self.settle(timeout)
+        return reply
+
+    def settle(self, timeout: float = 60) -> None:
+        """``nbtrack.flush()`` in the kernel, silently (not in its history, no hooks run)."""
+        content = {"code": f'__import__("sys").modules.get("nbtrack") and __import__("nbtrack").flush({timeout})',
+                   "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False,
+                   "stop_on_error": False}
+        msg = self.kc.session.msg("execute_request", content)
+        self.kc.shell_channel.send(msg)
+        self.collect(msg["header"]["msg_id"], timeout)
 
     def interrupt(self) -> None:
         self.km.interrupt_kernel()
 
-    def shutdown(self) -> None:
+    def shutdown(self, now: bool = True) -> None:
+        """Stop the kernel: killed (``now``), or asked to shut down as JupyterLab does (its exit
+        hooks run). Stopping a stopped kernel does nothing."""
         try:
             self.kc.stop_channels()
         finally:
-            self.km.shutdown_kernel(now=True)
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=now)

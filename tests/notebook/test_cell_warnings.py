@@ -27,6 +27,7 @@ def test_quiet_still_warns_about_hidden_state_on_stderr(workdir, start_kernel):
     assert kernel.execute("x = 1", "data").status == "ok"  # the saved cell says x = 2
     reply = kernel.execute("%%track --quiet\ny = x + 1", "tracked")
     assert reply.status == "ok" and not [t for t in reply.mime("text/plain") if "nbtrack" in t]
-    assert reply.stderr == "nbtrack: hidden state: cell 1 was edited after it ran (In [2])\n"
+    assert reply.stderr == ("nbtrack: hidden state: cell 1 was edited after it ran (In [2]): "
+                            "the kernel's x comes from its old code\n")
     (run,) = all_runs()
     assert run.document("hidden_state")["matters"] is True

@@ -21,7 +21,9 @@ for epoch in range(epochs):
 """
 
 
-def _wait_for_metric(timeout: float = 30.0) -> str:
+def _wait_for_metric_and_snapshot(timeout: float = 60.0) -> str:
+    """The run id once the cell logged a point and its snapshot (the exact ``.ipynb``, stored in
+    the background while the cell runs; ``notebook.py`` follows the cell) landed."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -30,9 +32,11 @@ def _wait_for_metric(timeout: float = 30.0) -> str:
             frame = None
         if frame is not None and len(frame) and "metrics.loss" in frame.columns \
                 and frame["metrics.loss"].notna().all():
-            return str(frame["run_id"][0])
+            run_id = str(frame["run_id"][0])
+            if (nbtrack.get_run(run_id).document("notebook") or {}).get("exact_artifact"):  # named once stored
+                return run_id
         time.sleep(0.2)
-    raise AssertionError("the tracked cell never logged a point")
+    raise AssertionError("the tracked cell never logged a point and its snapshot")
 
 
 def test_killed_cell_keeps_params_source_snapshot_and_history(workdir, start_kernel):
@@ -45,7 +49,7 @@ def test_killed_cell_keeps_params_source_snapshot_and_history(workdir, start_ker
     assert kernel.execute(LOAD, "load").status == "ok"
     assert kernel.execute("import nbtrack", "imports").status == "ok"
     kernel.send(SLOW, "slow")
-    run_id = _wait_for_metric()
+    run_id = _wait_for_metric_and_snapshot()
     os.kill(kernel.km.provisioner.process.pid, signal.SIGKILL)
     kernel.km.provisioner.process.wait()
 
@@ -57,6 +61,6 @@ def test_killed_cell_keeps_params_source_snapshot_and_history(workdir, start_ker
     notebook = run.document("notebook")
     assert notebook is not None, (run.document_keys, [a.name for a in run.artifacts])
     assert notebook["cell_id"] == "slow" and notebook["cell_index"] == 2
-    assert "for epoch in range(epochs):" in run.artifact(notebook["artifact"]).read_text()
+    assert "for epoch in range(epochs):" in run.artifact(notebook["exact_artifact"]).read_text()
     sources = [e["source"] for e in run.document("history")["executions"]]
     assert sources[-1] == SLOW.rstrip("\n") and LOAD in sources  # IPython keeps no final newline

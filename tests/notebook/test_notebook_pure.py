@@ -11,8 +11,9 @@ from IPython.core.error import UsageError
 from nb_helpers import write_notebook
 
 from nbtrack.notebook.arguments import TrackArgs, parse_nbtrack_line, parse_track_line
+from nbtrack.notebook.cellflow import cell_flow
 from nbtrack.notebook.cellparams import code_body, collect_params, literal_assignments, param_value
-from nbtrack.notebook.hidden_state import Cell, Execution, analyze, names_of
+from nbtrack.notebook.hidden_state import Cell, Execution, analyze
 from nbtrack.notebook.outputs import CapturedOutput, output_artifacts
 from nbtrack.notebook.snapshot import find_cell, locate_notebook, take_snapshot
 from nbtrack.notebook.summary import summary_bundle
@@ -139,12 +140,14 @@ def cells(*sources, ids=True):
     return [Cell(i, "code", s, f"c{i}" if ids else None) for i, s in enumerate(sources)]
 
 
-def test_names_defined_and_used():
-    defined, used = names_of("import numpy as np\nfrom x import y\nmodel = fit(X)\nfor i in range(n): pass\n"
-                             "def g(a):\n    return a + z\nscore = model.score(X_test)\ncount += 1")
-    assert {"np", "y", "model", "i", "g", "score", "count"} <= defined
-    assert {"fit", "X", "n", "X_test", "count"} <= used
-    assert "model" not in used and "range" not in used and "a" not in used
+def test_cell_flow_reads_names_before_the_cell_binds_them():
+    flow = cell_flow("import numpy as np\nfrom x import y\nmodel = fit(X)\nfor i in range(n): pass\n"
+                     "def g(a):\n    return a + z\nscore = model.score(X_test)\ncount += 1")
+    assert {"np", "y", "model", "i", "g", "score", "count"} <= flow.bound
+    assert {"fit", "X", "n", "X_test", "count"} <= set(flow.inputs)
+    assert "model" not in flow.inputs and "a" not in flow.inputs
+    assert "z" not in flow.inputs, "a function's free names are read when it is called"
+    assert flow.bindings["g"].deferred == frozenset({"z"})
 
 
 def test_clean_linear_execution_reports_nothing():
@@ -161,7 +164,8 @@ def test_rerun_above_with_stale_dependents_matters():
     history = [Execution(1, "a = 1", "c0"), Execution(2, "b = a + 1", "c1"), Execution(3, "a = 10", "c0")]
     report = analyze(nb, history, 2, "%%track\nc = b")
     assert [o["id"] for o in report["out_of_order"]] == ["c0"]
-    assert report["matters"] and "cell 1 ran before cell 0 was re-run, with old a" in report["warnings"]
+    assert report["warnings"] == ["cell 1 ran (In [2]) before cell 0 was re-run (In [3]), with old a"]
+    assert [(f["kind"], f["cell"], f["names"]) for f in report["findings"]] == [("stale", 1, ["a"])]
 
 
 def test_harmless_rerun_is_listed_but_does_not_matter():
@@ -178,19 +182,16 @@ def test_modified_never_executed_deleted_and_redefined():
     assert [m["id"] for m in report["modified"]] == ["c0"]
     assert [(n["id"], n["defines"]) for n in report["never_executed"]] == [("c1", []), ("c2", [])]
     assert report["deleted"] == [2]
-    stale = {r["name"]: r for r in report["redefinitions"]}
-    assert stale["gone"]["matches_notebook"] is False
-    assert any("edited after it ran" in w for w in report["warnings"])
-    assert any("'gone' comes from a deleted or changed cell" in w for w in report["warnings"])
+    assert report["warnings"] == ["cell 0 was edited after it ran (In [1]): the kernel's a comes from its old code",
+                                  "gone comes from code no longer in the notebook (In [2])"]
 
 
 def test_redefinition_from_a_cell_below_matters():
     nb = cells("x = 1", "%%track\ny = x", "x = 99")
     history = [Execution(1, "x = 1", "c0"), Execution(2, "x = 99", "c2")]
     report = analyze(nb, history, 1, "%%track\ny = x")
-    (item,) = report["redefinitions"]
-    assert item["name"] == "x" and item["execution_counts"] == [1, 2] and item["last_defined_in"]["index"] == 2
-    assert report["matters"]
+    assert report["warnings"] == ["x comes from cell 2 below this one (In [2])"]
+    assert report["findings"][0]["cell_id"] == "c2" and report["matters"]
 
 
 def test_matching_by_source_without_ids():
@@ -198,7 +199,8 @@ def test_matching_by_source_without_ids():
     report = analyze(nb, [Execution(1, "a = 1")], 1, "%%track\nb = a")
     assert report["never_executed"] == [] and report["matters"] is False
     report = analyze(nb, [], 1, "%%track\nb = a")
-    assert report["never_executed"][0]["defines"] == ["a"] and report["matters"]
+    assert report["never_executed"][0]["defines"] == ["a"]
+    assert report["warnings"] == ["cell 0 above was never run; in notebook order it sets a"]
 
 
 # --- outputs -------------------------------------------------------------------------
@@ -239,6 +241,7 @@ def test_disk_snapshot_finds_the_cell_and_flags_unsaved_code(tmp_path):
     env = {"JPY_SESSION_NAME": str(path)}
     snap = take_snapshot(None, "%%track\nx = 1", {}, None, env)
     assert (snap.source, snap.cell_index, snap.cell_id, snap.stale) == ("disk", 1, "k", False)
+    snap.render()
     assert snap.text.startswith("# ---") and "# %% [markdown]\n# # T" in snap.text
     snap = take_snapshot("k", "%%track\nx = 2", {}, None, env)
     assert snap.stale and snap.cell_index == 1

@@ -109,6 +109,7 @@ def test_failing_cell_is_failed_shows_normal_traceback_and_stops_run_all(workdir
     errors = [o for o in reply.outputs if o["output_type"] == "error"]
     assert len(errors) == 1, "the traceback is shown once"
     assert after.status != "ok" and "must not run" not in after.stdout, "Run All stops after the failing cell"
+    kernel.settle()
 
     (run,) = all_runs()
     assert run.status == "FAILED" and run.experiment == "errs"
@@ -125,6 +126,7 @@ def test_interrupted_cell_is_killed(workdir, start_kernel):
     kernel.interrupt()
     reply = kernel.collect(msg_id, timeout=30)
     assert reply.status == "error" and reply.ename == "KeyboardInterrupt"
+    kernel.settle()
     (run,) = all_runs()
     assert run.status == "KILLED"
     assert kernel.execute("print(1 + 1)").stdout == "2\n", "the kernel goes on"
