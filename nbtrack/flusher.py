@@ -302,6 +302,7 @@ FLUSHER = Flusher()
 
 def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
     FLUSHER._lock = threading.Lock()
+    FLUSHER._wake = threading.Event()
     FLUSHER.reporter._lock = threading.Lock()
     FLUSHER._journals = {}
 

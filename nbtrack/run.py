@@ -18,6 +18,7 @@ from .errors import ActiveRunError, ParamConflictError, RunEndedError
 from .flusher import FLUSHER
 from .guard import guarded
 from .statuses import STATUSES
+from .store import forkguard  # noqa: F401  - registered before this module's fork hook, so it runs after it
 from .store.batch import Batch
 from .values import check_key, check_name, check_text, encode_param, metric_value, normalize_param, tag_value
 

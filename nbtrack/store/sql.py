@@ -38,7 +38,7 @@ from ..errors import (
     StoreUnavailableError,
     StoreVersionError,
 )
-from . import migrations
+from . import forkguard, migrations
 from . import schema as s
 from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
@@ -84,6 +84,7 @@ class SqlStore:
         self._document_bodies: dict[int, tuple] = {}
         self._lock = threading.Lock()
         self.blobs = BlobStore(artifact_root or default_artifact_root(self.uri))
+        forkguard.register(self)
         if check_schema:
             self._ensure_schema(upgrade=self.dialect == "sqlite")
 
@@ -125,7 +126,7 @@ class SqlStore:
     def write(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on error."""
         try:
-            with self.engine.connect() as connection:
+            with forkguard.transaction(), self.engine.connect() as connection:
                 if self.dialect == "sqlite":
                     connection.info["nbtrack_begin"] = "BEGIN IMMEDIATE"
                 with connection.begin():
@@ -143,7 +144,7 @@ class SqlStore:
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (one consistent snapshot)."""
         try:
-            with self.engine.connect() as connection:
+            with forkguard.transaction(), self.engine.connect() as connection:
                 with connection.begin():
                     yield connection
         except OperationalError as error:
@@ -151,6 +152,16 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def close_before_fork(self) -> None:
+        """A SQLite connection must not be open across a fork (see :mod:`nbtrack.store.forkguard`)."""
+        if self.dialect == "sqlite":
+            self.engine.dispose()
+
+    def reset_after_fork_in_child(self) -> None:
+        """The parent's connections stay the parent's: this process opens its own."""
+        self.engine.dispose(close=False)
+        self._lock = threading.Lock()
 
     # --- schema -----------------------------------------------------------------
 
