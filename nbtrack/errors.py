@@ -138,6 +138,16 @@ class RunEndedError(NbtrackError, RuntimeError):
         super().__init__(f"run {run_id[:8]} has ended ({status}); start a new run to log more")
 
 
+class ForkedRunError(NbtrackError, RuntimeError):
+    """Logging, in a forked child process, to a run its parent started (it would be lost)."""
+
+    def __init__(self, run_id: str, pid: int) -> None:
+        super().__init__(
+            f"run {run_id[:8]} belongs to process {pid}: this forked process cannot log to it (what it "
+            "logged would never be written). Return the values to the parent and log them there, or start "
+            "a run in this process with nbtrack.track(...)")
+
+
 class ArtifactNameError(NbtrackError, ValueError):
     """An artifact name would escape its run's namespace or is otherwise invalid."""
 

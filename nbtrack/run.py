@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from . import config
 from . import secrets as _secrets
-from .errors import ActiveRunError, ParamConflictError, RunEndedError
+from .errors import ActiveRunError, ForkedRunError, ParamConflictError, RunEndedError
 from .flusher import FLUSHER
 from .guard import guarded
 from .statuses import STATUSES
@@ -28,6 +28,7 @@ _uncaught_exception: list[BaseException] = []
 
 
 _capturing: "set[threading.Thread]" = set()
+_pid = os.getpid()  # this process's (set again in a forked child)
 
 
 class _BackgroundWorker:
@@ -80,7 +81,8 @@ def _before_fork() -> None:
 
 
 def _after_fork_in_child() -> None:  # a lock held by another thread at fork time would never be released
-    global _stack_lock, _WORKER
+    global _stack_lock, _WORKER, _pid
+    _pid = os.getpid()
     _stack_lock = threading.Lock()
     _capturing.clear()
     _WORKER = _BackgroundWorker()  # the parent's worker thread does not exist here
@@ -246,6 +248,8 @@ class Run:
     # --- logging ----------------------------------------------------------------
 
     def _check_open(self) -> None:
+        if self.pid != _pid:
+            raise ForkedRunError(self.run_id, self.pid)
         if self.status != "RUNNING" and getattr(_WORKER.current, "run", None) is not self:
             raise RunEndedError(self.run_id, self.status)
 
@@ -275,8 +279,8 @@ class Run:
 
     def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
         """Record one point of a metric. ``step=None`` means the next step for this key."""
-        if self.status != "RUNNING":
-            raise RunEndedError(self.run_id, self.status)
+        if self.status != "RUNNING" or self.pid != _pid:
+            raise ForkedRunError(self.run_id, self.pid) if self.pid != _pid else RunEndedError(self.run_id, self.status)
         if key not in self._known_metric_keys:
             check_key("metric", key)
             self._known_metric_keys.add(key)

@@ -49,6 +49,38 @@ def _forked_worker(i):
     return error, run.run_id
 
 
+_parent_run = None
+
+
+def test_a_child_logging_through_the_parents_run_object_is_told_instead_of_losing_it(isolated):
+    """``run.log_metric`` in a forked worker buffered into the child's copy of the run, which
+    nobody ever writes: the points were silently lost. Now it raises and says what to do."""
+    global _parent_run
+    from nbtrack.errors import ForkedRunError
+
+    with nbtrack.track("parent", system_metrics=False) as _parent_run:
+        with FORK.Pool(2) as pool:
+            messages = pool.map_async(_log_through_parent_object, range(2)).get(HANG)
+        _parent_run.log_metric("p", 1.0)  # the parent's own object still logs
+    for message in messages:
+        assert message.startswith(ForkedRunError.__name__), message
+        assert _parent_run.run_id[:8] in message and "nbtrack.track" in message
+    assert nbtrack.get_run(_parent_run.run_id).metrics == {"p": 1.0}
+
+
+def _log_through_parent_object(i):
+    outcomes = []
+    for log in (lambda: _parent_run.log_metric("fold", i), lambda: _parent_run.log_params({"i": i}),
+                lambda: _parent_run.set_tag("t", "x")):
+        try:
+            log()
+            outcomes.append("logged")
+        except Exception as exc:
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    assert len(set(o.split(":")[0] for o in outcomes)) == 1, outcomes
+    return outcomes[0]
+
+
 CHILD_POINTS = 30
 
 
