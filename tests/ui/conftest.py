@@ -1,7 +1,7 @@
 """Fixtures for ``nbtrack ui`` tests: stores with real runs, written before a server reads them.
 
 The browser fixtures (``browser_page``: Debian's Chromium through Playwright) come from
-tests/browser/conftest.py and ``postgres_server`` from tests/core/conftest.py, each loaded under
+tests/browser/conftest.py and ``postgres_uri`` (a fresh database) from tests/core/conftest.py, each loaded under
 its own name.
 """
 
@@ -27,7 +27,8 @@ def _load_conftest(folder: str):
 _browser = _load_conftest("browser")
 _chromium, browser_page = _browser._chromium, _browser.browser_page
 pytest_runtest_makereport = _browser.pytest_runtest_makereport
-postgres_server = _load_conftest("core").postgres_server  # a throw-away PostgreSQL cluster
+_core = _load_conftest("core")
+postgres_server, postgres_uri = _core.postgres_server, _core.postgres_uri  # a throw-away PostgreSQL cluster
 
 
 @pytest.fixture(scope="module")

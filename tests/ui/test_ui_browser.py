@@ -6,12 +6,11 @@ show it redacted. Nothing on the page can change a run.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
-from uiserver import EVIL, start_ui, write_runs
+from uiserver import EVIL, screenshot, start_ui, wait_until, write_runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -19,31 +18,11 @@ PASSWORD = "s3cret-" + uuid.uuid4().hex[:8]
 TIMEOUT_MS = 120_000
 
 
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
 @pytest.fixture
-def team_store(postgres_server):
+def team_store(postgres_uri):
     """A PostgreSQL database with 30 runs; its URI carries a password (the test server trusts loopback)."""
-    name = f"nbtrack_ui_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = postgres_server.rsplit("/", 1)[0].replace("postgres@", f"postgres:{PASSWORD}@")
-    uri = f"{base}/{name}"
-    ids = write_runs(uri, 30)
-    yield uri, ids
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    uri = postgres_uri.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+    return uri, write_runs(uri, 30)
 
 
 def column_texts(page, column: str) -> list[str]:
@@ -102,6 +81,8 @@ def test_a_reviewer_filters_plots_and_compares_in_the_browser(browser_page, team
         wait_until(lambda: "run-24" in compare.inner_text() and "run-18" in compare.inner_text(),
                    what="both runs compared")
         assert compare.locator('tr[data-key="metrics.acc"]').count() == 1
+        page.set_viewport_size({"width": 1400, "height": 1400})
+        screenshot(page, "ui")
 
         # a run's detail: shown, with no action that could change it
         rows.first.locator(".nbtrack-open").click()

@@ -22,6 +22,7 @@ from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import nbtrack
+from nbtrack import config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVIL = "<img src=x onerror=alert(1)>"
@@ -120,4 +121,29 @@ def write_runs(uri: str, n: int = 12, experiment: str = "review") -> list[str]:
                 ids.append(run.run_id)
     finally:
         nbtrack.set_store(None)
+        for key in [k for k in config._stores if k[0] == uri]:  # the server reads it; this process is done
+            config._stores.pop(key).close()
     return ids
+
+
+def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something true; fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def screenshot(page, name: str) -> Path:
+    """A PNG under test-artifacts/screenshots/ (copied to docs/images/ with NBTRACK_UPDATE_DOCS_IMAGES=1)."""
+    folder = REPO_ROOT / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("NBTRACK_UPDATE_DOCS_IMAGES"):
+        shutil.copyfile(path, REPO_ROOT / "docs" / "images" / f"{name}.png")
+    return path
