@@ -47,7 +47,10 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the token in the URL goes nowhere else
     "X-Content-Type-Options": "nosniff",
 }
-IDLE_KERNEL_TIMEOUT = 3600  # a page closed without saying so frees its kernel after an hour
+# A kernel no page is connected to (the tab was closed) is shut down after this many idle seconds;
+# one a page is connected to is never culled. (Voilà's own shutdown on closing the tab is refused
+# for a visit that came with ?token=: it lacks the _xsrf cookie.)
+IDLE_KERNEL_TIMEOUT = 300
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -167,7 +170,8 @@ def voila_config(notebook: Path, host: str, port: int, token: str) -> Any:
     config.VoilaConfiguration.strip_sources = True
     config.KernelManager.transport = "ipc"  # kernel sockets are files only this user can open
     config.MappingKernelManager.cull_idle_timeout = IDLE_KERNEL_TIMEOUT
-    config.MappingKernelManager.cull_interval = 300
+    config.MappingKernelManager.cull_interval = 60
+    config.MappingKernelManager.cull_connected = False
     return config
 
 

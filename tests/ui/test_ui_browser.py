@@ -44,7 +44,7 @@ def test_a_reviewer_filters_plots_and_compares_in_the_browser(browser_page, team
         page.goto(f"{server.base}/?token=not-{server.token}")
         assert "/login" in page.url
 
-        page.goto(server.url)
+        page.goto(server.url, timeout=TIMEOUT_MS)
         rows = page.locator(".nbtrack-row:visible")
         rows.first.wait_for(state="visible", timeout=TIMEOUT_MS)
         header = page.locator(".nbtrack-ui-header")
