@@ -86,20 +86,28 @@ def page_url(host: str, port: int, token: str | None = None) -> str:
     return f"http://{shown}:{port}/{query}"
 
 
-def pick_port(host: str, wanted: int | None) -> int:
-    """``wanted`` as is (the server then fails if it is taken), else the first free port from 8866."""
-    if wanted is not None:
-        return wanted
+def _free(host: str, port: int) -> bool:
     bind_host = "" if host in ("0.0.0.0", "::") else host
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((bind_host, port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def pick_port(host: str, wanted: int | None) -> int:
+    """``wanted`` if it is free (else an error saying so), or the first free port from 8866."""
+    if wanted is not None:
+        if not _free(host, wanted):
+            raise OSError(f"port {wanted} on {host} is taken (or needs privileges): choose another with --port, "
+                          "or leave --port out for the first free one")
+        return wanted
     for port in range(DEFAULT_PORT, DEFAULT_PORT + PORT_TRIES):
-        family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((bind_host, port))
-            except OSError as error:
-                if error.errno in (errno.EADDRINUSE, errno.EACCES):
-                    continue
-                raise
+        if _free(host, port):
             return port
     raise OSError(f"no free port in {DEFAULT_PORT}-{DEFAULT_PORT + PORT_TRIES - 1}: choose one with --port")
 

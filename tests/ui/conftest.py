@@ -15,7 +15,10 @@ from uiserver import REPO_ROOT, write_runs
 
 
 def _load_conftest(folder: str):
-    """tests/<folder>/conftest.py under its own module name, for its fixtures."""
+    """tests/<folder>/conftest.py under its own module name, for its fixtures (its own helper
+    modules found after everything else on the path)."""
+    if str(REPO_ROOT / "tests" / folder) not in sys.path:
+        sys.path.append(str(REPO_ROOT / "tests" / folder))
     spec = importlib.util.spec_from_file_location(f"nbtrack_{folder}_conftest",
                                                   REPO_ROOT / "tests" / folder / "conftest.py")
     module = importlib.util.module_from_spec(spec)

@@ -29,12 +29,13 @@ def test_page_url():
     assert server.page_url("0.0.0.0", 9000) == f"http://{socket.gethostname()}:9000/"
 
 
-def test_a_busy_default_port_is_skipped_but_a_chosen_one_is_kept(monkeypatch):
+def test_a_busy_default_port_is_skipped_and_a_busy_chosen_one_refused(monkeypatch):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         taken = busy.getsockname()[1]
-        assert server.pick_port("127.0.0.1", taken) == taken  # the server then says it is taken
+        with pytest.raises(OSError, match=f"port {taken} on 127.0.0.1 is taken"):
+            server.pick_port("127.0.0.1", taken)
         monkeypatch.setattr(server, "DEFAULT_PORT", taken)
         assert server.pick_port("127.0.0.1", None) not in (None, taken)
 
