@@ -162,7 +162,8 @@ def store_for(uri: str) -> "SqlStore":
         store = _stores[key] = SqlStore(uri)
     from .flusher import FLUSHER
 
-    FLUSHER.replay_journals(store)  # what earlier processes left in the local journal
+    if not store.read_only:  # a read-only client leaves the journals to a writer
+        FLUSHER.replay_journals(store)  # what earlier processes left in the local journal
     return store
 
 

@@ -62,7 +62,14 @@ class DetailView(ViewHelpers, w.VBox):
         self.restore_button.on_click(self._guard(lambda _b: self.state.restore(self.run_id)))
         self.checkout_button.on_click(self._guard(
             lambda _b: self.state.checkout(self.run_id, self.checkout_path.value.strip() or None)))
-        super().__init__([self.actions, self.html, self.figures])
+        # a read-only dashboard (nbtrack ui) puts no action on the page (and its state refuses them)
+        self.read_only = bool(getattr(state, "read_only", False))
+        if self.read_only:  # closed: their models leave the page and the kernel stops listening to them
+            for row in self.actions.children:
+                for widget in (*row.children, row):
+                    widget.close()
+            self.actions.close()
+        super().__init__(([] if self.read_only else [self.actions]) + [self.html, self.figures])
         self.add_class("nbtrack-detail")
         state.observe(self._guard(lambda _c: self.render()), ["detail_run_id", "version"])
         self.render()

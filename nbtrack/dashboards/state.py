@@ -75,6 +75,8 @@ class DashboardState(HasTraits):
     directions = Dict(help="metric key -> 'max' or 'min', overriding the guess from its name")
     auto_refresh = Bool(True, help="refresh every refresh_interval seconds while a shown run is RUNNING")
     refresh_interval = Float(5.0)
+    read_only = Bool(False, help="browse only (nbtrack ui): tag, rename, note, delete, restore and checkout "
+                                 "are refused (set at construction)")
 
     # -- answered ---------------------------------------------------------------------
     rows = List(help="the visible page: one dict per run, keys as in runs()")
@@ -146,6 +148,12 @@ class DashboardState(HasTraits):
             if direction not in ("max", "min"):
                 raise TraitError(f"direction of {key!r} must be 'max' or 'min', not {direction!r}")
         return {k[len("metrics."):] if k.startswith("metrics.") else k: v for k, v in proposal["value"].items()}
+
+    @validate("read_only")
+    def _stays_read_only(self, proposal: Any) -> bool:
+        if self.read_only and not proposal["value"]:
+            raise TraitError("a read-only dashboard stays read-only")
+        return bool(proposal["value"])
 
     @validate("refresh_interval")
     def _valid_interval(self, proposal: Any) -> float:
@@ -363,7 +371,15 @@ class DashboardState(HasTraits):
         return sorted((self.summary.params if self.summary else {}) or {})
 
     # -- actions ----------------------------------------------------------------------------
+    def _refuse_if_read_only(self) -> bool:
+        """True (and says so) when this dashboard may not change runs or write files."""
+        if self.read_only:
+            self.message, self.message_is_error = "this dashboard is read-only: runs cannot be changed here", True
+        return self.read_only
+
     def _act(self, done: str, call: Any, *args: Any) -> bool:
+        if self._refuse_if_read_only():
+            return False
         try:
             call(*args)
         except Exception as error:  # shown inline; the dashboard keeps working
@@ -411,6 +427,8 @@ class DashboardState(HasTraits):
 
     def checkout(self, run_id: str, path: str | None = None) -> bool:
         """Rebuild the run's notebook next to the current one (the notebook layer's checkout)."""
+        if self._refuse_if_read_only():
+            return False
         try:
             from nbtrack.notebook.checkout import checkout
         except Exception as error:

@@ -39,11 +39,13 @@ class Dashboard(ViewHelpers, w.VBox):
 
     ``dashboard.state`` holds everything the controls set (``filter_text``, ``sort_by``,
     ``selected``, ...) and what the store answered (``rows``, ``total``, ``filter_error``).
+    ``read_only=True`` browses only: no tag, rename, note, delete, restore or checkout.
     """
 
     def __init__(self, experiment: str | list[str] | None = None, filter: str | None = None,
-                 page_size: int = 25) -> None:
-        self.state = DashboardState(experiment, filter, page_size=page_size)
+                 page_size: int = 25, read_only: bool = False) -> None:
+        # read_only (nbtrack ui): the state refuses every action on a run; the detail panel shows none
+        self.state = DashboardState(experiment, filter, page_size=page_size, read_only=read_only)
         self._syncing = False
         report = self._report_error
         style = w.HTML(f"<style>{CSS}</style>", layout=w.Layout(display="none"))

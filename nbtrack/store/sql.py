@@ -38,7 +38,7 @@ from ..errors import (
     StoreUnavailableError,
     StoreVersionError,
 )
-from . import forkguard, migrations
+from . import forkguard, migrations, readonly
 from . import schema as s
 from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
@@ -73,10 +73,15 @@ def redact_uri(uri: str) -> str:
 class SqlStore:
     """Runs, params, metrics, tags, artifacts and documents in one SQL database."""
 
-    def __init__(self, uri: str, artifact_root: str | None = None, *, check_schema: bool = True) -> None:
-        """Open the store at ``uri``; ``check_schema=False`` skips the schema check (``nbtrack db``)."""
+    def __init__(self, uri: str, artifact_root: str | None = None, *, check_schema: bool = True,
+                 read_only: bool | None = None) -> None:
+        """Open the store at ``uri``; ``check_schema=False`` skips the schema check (``nbtrack db``).
+
+        ``read_only`` (default: ``NBTRACK_READ_ONLY``) makes the database refuse this client's
+        writes (store/readonly.py)."""
         self.uri = normalize_uri(uri)
         self.display_uri = redact_uri(self.uri)
+        self.read_only = readonly.read_only_requested() if read_only is None else read_only
         self.engine = self._create_engine()
         self.dialect = self.engine.dialect.name
         self._last_stale_check = -STALE_CHECK_INTERVAL
@@ -93,15 +98,20 @@ class SqlStore:
     def _create_engine(self) -> Engine:
         if self.uri.startswith("sqlite"):
             path = self.uri.split("///", 1)[-1] if "///" in self.uri else ""
-            if path and path != ":memory:":
-                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            engine = create_engine(self.uri, connect_args={"timeout": 60})
+            if self.read_only:  # read-only: the file must exist; SQLite refuses every write
+                engine = create_engine(readonly.sqlite_read_only_url(path.split("?", 1)[0]),
+                                       connect_args={"timeout": 60})
+            else:
+                if path and path != ":memory:":
+                    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+                engine = create_engine(self.uri, connect_args={"timeout": 60})
 
             @event.listens_for(engine, "connect")
             def on_connect(dbapi_connection, _record) -> None:
                 dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
+                if not self.read_only:
+                    cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA busy_timeout=60000")
                 cursor.execute("PRAGMA foreign_keys=ON")
@@ -116,7 +126,10 @@ class SqlStore:
 
             return engine
         try:
-            return create_engine(self.uri, pool_pre_ping=True, connect_args=_pg_connect_args(self.uri))
+            connect_args = _pg_connect_args(self.uri)
+            if self.read_only:
+                connect_args = readonly.postgres_read_only_args(connect_args)
+            return create_engine(self.uri, pool_pre_ping=True, connect_args=connect_args)
         except ModuleNotFoundError as error:
             raise StoreUnavailableError(
                 f"the PostgreSQL driver is missing ({error.name}): pip install 'nbtrack[postgres]'"
@@ -125,6 +138,8 @@ class SqlStore:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on error."""
+        if self.read_only:  # refused before the database would refuse it too
+            raise readonly.write_refused(self.display_uri)
         try:
             with forkguard.transaction(), self.engine.connect() as connection:
                 if self.dialect == "sqlite":
@@ -172,6 +187,8 @@ class SqlStore:
         upgrade``), else refused with what to run: on a shared PostgreSQL store one client's silent
         upgrade would lock out every teammate on the older version. Returns (found, now).
         """
+        if self.read_only:
+            return readonly.check_schema(self)
         attempts = 5
         for attempt in range(attempts):
             try:
@@ -450,6 +467,8 @@ class SqlStore:
 
     def mark_stale_runs(self, force: bool = False) -> int:
         """Mark RUNNING runs whose heartbeat stopped as KILLED (their data stays)."""
+        if self.read_only:  # a read-only client browses the runs as they are: a writer marks them
+            return 0
         moment = time.monotonic()
         if not force and moment - self._last_stale_check < STALE_CHECK_INTERVAL:
             return 0
