@@ -30,8 +30,8 @@ def _experiment_names(experiment: str | Iterable[str] | None) -> list[str] | Non
     return [str(name) for name in experiment]
 
 
-def _where(experiment, filter: str | None, include_deleted: bool) -> list:
-    conditions = [compile_filter(parse_filter(filter), filter or "")]
+def _where(experiment, filter: str | None, include_deleted: bool, dialect: str = "sqlite") -> list:
+    conditions = [compile_filter(parse_filter(filter), filter or "", dialect)]
     names = _experiment_names(experiment)
     if names is not None:
         conditions.append(s.experiments.c.name.in_(names))
@@ -58,7 +58,7 @@ def search_runs(store: "SqlStore", experiment=None, filter: str | None = None,
     if int(offset) < 0:
         raise ValueError(f"offset must be 0 or more, got {offset!r}")
     store.mark_stale_runs()
-    conditions = _where(experiment, filter, include_deleted)
+    conditions = _where(experiment, filter, include_deleted, store.dialect)
     order = order_expressions(parse_order_by(order_by)) + [s.runs.c.start_time.desc(), s.runs.c.run_id]
     columns = [s.runs.c.run_id, s.experiments.c.name, s.runs.c.name, s.runs.c.status,
                s.runs.c.start_time, s.runs.c.end_time, s.runs.c.parent_run_id]
@@ -145,7 +145,8 @@ def fetch_tuples(connection, statement) -> list[tuple]:
     per-row work (a third of the time for the hundreds of thousands of rows behind runs())."""
     compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     if compiled.positional:
-        parameters = tuple(compiled.params[name] for name in compiled.positiontup)
+        values = compiled.params  # a property that builds a new dict on every access
+        parameters = tuple(values[name] for name in compiled.positiontup)
     else:
         parameters = compiled.params
     cursor = connection.connection.cursor()
@@ -160,7 +161,7 @@ def count_runs(store: "SqlStore", experiment=None, filter: str | None = None,
                include_deleted: bool = False) -> int:
     """How many runs match."""
     store.mark_stale_runs()
-    query = _base([func.count()], _where(experiment, filter, include_deleted))
+    query = _base([func.count()], _where(experiment, filter, include_deleted, store.dialect))
     with store.read() as connection:
         return int(connection.execute(query).scalar_one())
 
@@ -180,7 +181,7 @@ def summarize_runs(store: "SqlStore", experiment=None, filter: str | None = None
                    include_deleted: bool = False) -> RunsSummary:
     """Counts, distinct param/tag values and metric ranges over every matching run."""
     store.mark_stale_runs()
-    conditions = _where(experiment, filter, include_deleted)
+    conditions = _where(experiment, filter, include_deleted, store.dialect)
     ids = _base([s.runs.c.run_id], conditions)
     with store.read() as connection:
         statuses = dict(connection.execute(
