@@ -51,7 +51,7 @@ def test_the_summary_follows_logging_over_several_flushes_and_edits(store_uri):
         nbtrack.log_param("n", 10**30)
         nbtrack.flush()
         nbtrack.log_param("text", 'quote " and \\ backslash\nnewline ünï')
-    with nbtrack.track("sum", params={"lr": float("nan")}) as other:
+    with nbtrack.track("sum", name="a-other", params={"lr": float("nan")}) as other:
         nbtrack.log_metric("loss", -0.0)
     assert_summaries_match_tables("sum")
     row = nbtrack.runs("sum", run_ids=[run.run_id]).iloc[0]
@@ -99,8 +99,8 @@ def test_a_version_2_store_gets_its_summary_rows_when_upgraded(store_uri):
     add_old_run(store_uri, "b" * 32, [])
     engine = create_engine(store_uri)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO params VALUES (:r, 'lr', 'f', '0.1', 0.1), (:r, 'model', 's', 'rf', NULL)"),
-                           {"r": "a" * 32})
+        connection.execute(text("INSERT INTO params VALUES (:r, 'lr', 'f', '0.1', 0.1), "
+                                "(:r, 'model', 's', 'rf', NULL)"), {"r": "a" * 32})
         connection.execute(text("INSERT INTO tags VALUES (:r, 'stage', 'prod')"), {"r": "b" * 32})
     engine.dispose()
     if store_uri.startswith("postgresql"):
