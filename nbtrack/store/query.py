@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from . import schema as s
 from .compile import order_expressions
 from .filters import parse_order_by
+from .order import TIE_BREAK, metric_ordered_page, served_by_index
 from .reads import user_query
 from .selection import RunSelection
 from .summary import decode_bodies
@@ -49,14 +50,18 @@ def search_runs(store: "SqlStore", experiment=None, filter: str | None = None,
     keys = parse_order_by(order_by)
     store.mark_stale_runs()
     conditions = chosen.conditions(store.dialect)
-    order = order_expressions(keys) + [s.runs.c.start_time.desc(), s.runs.c.run_id]
-    query = select(*_ROW).select_from(_FROM).where(*conditions).order_by(*order)
-    if max_results is not None:
-        query = query.limit(int(max_results))
-    if offset:
-        query = query.offset(int(offset))
     with user_query(store) as connection:
-        rows = fetch_tuples(connection, query)
+        if served_by_index(keys, max_results):
+            rows = metric_ordered_page(lambda statement: fetch_tuples(connection, statement), _ROW, _FROM,
+                                       conditions, keys, int(max_results), int(offset))
+        else:
+            query = select(*_ROW).select_from(_FROM).where(*conditions).order_by(
+                *order_expressions(keys), *TIE_BREAK)
+            if max_results is not None:
+                query = query.limit(int(max_results))
+            if offset:
+                query = query.offset(int(offset))
+            rows = fetch_tuples(connection, query)
     return runs_frame(rows, include_deleted)
 
 
