@@ -7,6 +7,7 @@ one row per run, parsed with one call of the JSON parser for the whole page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import func, select
@@ -89,16 +90,13 @@ def runs_frame(rows: list[tuple], include_deleted: bool = False) -> "pd.DataFram
         data["deleted"] = np.array([bool(d) for d in deleted], dtype=bool)
     docs = decode_bodies(bodies)
     for prefix, part in (("params", "p"), ("metrics", "m"), ("tags", "t")):
-        values = [doc[part] for doc in docs]
-        keys: set[str] = set()
-        for mapping in values:
-            keys.update(mapping)
-        for key in sorted(keys):
-            if part == "m":
-                nan = float("nan")
-                data[f"metrics.{key}"] = np.array([m.get(key, nan) for m in values], dtype="float64")
-            else:
-                data[f"{prefix}.{key}"] = [m.get(key) for m in values]
+        mappings = [doc[part] for doc in docs]
+        for key in sorted(set().union(*mappings)):
+            try:  # most keys are in every run: a C-level map
+                column = list(map(itemgetter(key), mappings))
+            except KeyError:
+                column = [m.get(key) for m in mappings]
+            data[f"{prefix}.{key}"] = np.array(column, dtype="float64") if part == "m" else column  # None -> NaN
     return pd.DataFrame(data, index=pd.RangeIndex(count))
 
 

@@ -7,8 +7,8 @@ Distinct values are counted as Python compares them (1 and 1.0 are one value, as
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .summary import decode_bodies
@@ -18,25 +18,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _by_key(mappings: list[dict]) -> dict[str, list]:
-    keys: set[str] = set()
-    for mapping in mappings:
-        keys.update(mapping)
-    return {key: [m[key] for m in mappings if key in m] for key in keys}
+    out = {}
+    for key in set().union(*mappings):
+        try:  # most keys are in every run: a C-level map
+            out[key] = list(map(itemgetter(key), mappings))
+        except KeyError:
+            out[key] = [m[key] for m in mappings if key in m]
+    return out
 
 
 def distinct_count(values: list[Any]) -> int:
-    """The number of distinct values (NaN counted once; lists and dicts compared as JSON)."""
+    """The number of distinct values (NaN is one value: decode_bodies gives every NaN param the
+    same float object; lists and dicts compared as JSON)."""
     try:
-        distinct = set(values)
+        return len(set(values))
     except TypeError:  # lists or dicts among them
-        distinct = {json.dumps(v, sort_keys=True) if isinstance(v, (list, dict)) else v for v in values}
-    nans = sum(1 for v in distinct if isinstance(v, float) and math.isnan(v))
-    return len(distinct) - nans + (1 if nans else 0)
+        return len({json.dumps(v, sort_keys=True) if isinstance(v, (list, dict)) else v for v in values})
 
 
-def _range(values: list[float]) -> tuple[float | None, float | None]:
-    finite = [v for v in values if v == v]  # NaN is not a value to rank
-    return (min(finite), max(finite)) if finite else (None, None)
+def _range(values: list[float | None]) -> tuple[float | None, float | None]:
+    ranked = [v for v in values if v is not None]  # a NaN metric (None) is not a value to rank
+    return (min(ranked), max(ranked)) if ranked else (None, None)
 
 
 def summarize_bodies(rows: list[tuple[str, str | None]]) -> "RunsSummary":

@@ -51,6 +51,8 @@ def test_the_summary_follows_logging_over_several_flushes_and_edits(store_uri):
         nbtrack.log_param("n", 10**30)
         nbtrack.flush()
         nbtrack.log_param("text", 'quote " and \\ backslash\nnewline ünï')
+        nbtrack.log_param("odd", {"a": [float("inf"), 2**70, "NaN"], "b": -(2**63)})
+        nbtrack.log_metric("low", float("-inf"))
     with nbtrack.track("sum", name="a-other", params={"lr": float("nan")}) as other:
         nbtrack.log_metric("loss", -0.0)
     assert_summaries_match_tables("sum")
@@ -58,6 +60,7 @@ def test_the_summary_follows_logging_over_several_flushes_and_edits(store_uri):
     assert row["metrics.loss"] == 0.5 and math.isnan(row["metrics.acc"]) and row["metrics.big"] == math.inf
     assert row["params.layers"] == [64, 32] and row["params.cfg"] == {"a": None} and row["params.n"] == 10**30
     assert bool(row["params.flag"]) is True and row["tags.stage"] == "dev"
+    assert row["params.odd"] == {"a": [math.inf, 2**70, "NaN"], "b": -(2**63)} and row["metrics.low"] == -math.inf
 
     nbtrack.tag_run(run.run_id, {"stage": "prod", "reviewed": "yes"})
     nbtrack.get_store().delete_tag(other.run_id, "nbtrack.source")
@@ -151,3 +154,16 @@ def test_concurrent_writers_of_one_run_both_reach_its_summary(postgres_uri):
     second.close()
     row = nbtrack.runs("race").iloc[0]
     assert (row["tags.a"], row["tags.b"]) == ("x", "x")
+
+
+def test_summarize_counts_distinct_values_as_filters_compare_them(store_uri):
+    """NaN is one value (as the old COUNT(DISTINCT text) said), 1 and 1.0 are one value (as the filter
+    params.x = 1 matches both), lists and dicts count by content; a metric that is NaN everywhere has
+    no range."""
+    for lr, layers, x in [(float("nan"), [1, 2], 1), (float("nan"), [1, 2], 1.0), (0.1, {"a": 1}, 2)]:
+        with nbtrack.track("distinct", params={"lr": lr, "layers": layers, "x": x}):
+            nbtrack.log_metric("loss", float("nan"))
+            nbtrack.log_metric("acc", x)
+    summary = nbtrack.summarize_runs("distinct")
+    assert (summary.params["lr"], summary.params["layers"], summary.params["x"]) == (2, 2, 2)
+    assert summary.metrics["loss"] == (None, None) and summary.metrics["acc"] == (1.0, 2.0)
