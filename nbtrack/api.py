@@ -12,6 +12,7 @@ from .run import Run, active_run
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from .store.keys import UnknownKey
     from .store.query import RunsSummary
     from .store.records import RunRecord
 
@@ -132,8 +133,30 @@ def runs(experiment: str | Iterable[str] | None = None, filter: str | None = Non
     """
     from .store.query import search_runs
 
-    return search_runs(_store_for_reading(), experiment, filter, order_by, max_results, offset, include_deleted,
-                       run_ids=run_ids, statuses=statuses, tags=tags, notebook=notebook, top_level=top_level)
+    store = _store_for_reading()
+    frame = search_runs(store, experiment, filter, order_by, max_results, offset, include_deleted,
+                        run_ids=run_ids, statuses=statuses, tags=tags, notebook=notebook, top_level=top_level)
+    if filter:
+        import warnings
+
+        from .store.keys import UnknownKeyWarning
+
+        for unknown in check_filter_keys(experiment, filter, include_deleted):
+            warnings.warn(unknown.message, UnknownKeyWarning, stacklevel=2)
+    return frame
+
+
+def check_filter_keys(experiment: str | Iterable[str] | None = None, filter: str | None = None,
+                      include_deleted: bool = False) -> "list[UnknownKey]":
+    """The params./metrics./tags. keys of ``filter`` that no run of ``experiment`` has, each with
+    ``field``, ``position`` (in the filter), ``suggestion`` (the closest existing key, or None)
+    and ``message`` ("no run in experiment 'churn' has metrics.acuracy; did you mean
+    metrics.accuracy?"). ``runs()`` warns with the same messages (``UnknownKeyWarning``)."""
+    from .store.keys import unknown_keys
+    from .store.selection import RunSelection
+
+    selection = RunSelection.build(experiment, filter, include_deleted)
+    return unknown_keys(_store_for_reading(), selection)
 
 
 def count_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,

@@ -111,6 +111,7 @@ tags = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    Index("ix_tags_key", "key"),  # v3: key listings for "did you mean" (nbtrack/store/keys.py)
 )
 
 artifacts = Table(
