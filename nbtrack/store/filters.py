@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple, Union
 
 from ..errors import FilterSyntaxError
@@ -362,7 +363,11 @@ def parse_filter(text: str) -> Node | None:
     """Parse a filter string into its simplified tree; an empty or blank string means no filter."""
     if text is None or not str(text).strip():
         return None
-    text = str(text)
+    return _parse_filter(str(text))
+
+
+@lru_cache(maxsize=32)  # the tree is immutable; runs(), count_runs() and summarize_runs() share a filter
+def _parse_filter(text: str) -> Node:
     node = simplify(_Parser(text).parse_filter())
     _check_nesting(node, text)
     return node
