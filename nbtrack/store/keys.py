@@ -41,7 +41,8 @@ class UnknownKey:
 
 
 def filter_fields(node: Node | None) -> Iterator[Field]:
-    """The params./metrics./tags. fields of a parsed filter, each key once, in the order written."""
+    """The params./metrics./tags. fields of a parsed filter, each key once, in the order written;
+    ``x IS NULL`` asks for runs without the key on purpose and does not count."""
     seen: set[tuple[str, str]] = set()
     stack = [node] if node is not None else []
     fields = []
@@ -49,8 +50,13 @@ def filter_fields(node: Node | None) -> Iterator[Field]:
         item = stack.pop()
         if isinstance(item, (And, Or)):
             stack.extend(reversed(item.items))
-        elif isinstance(item, Not):
-            stack.append(item.item)
+        elif isinstance(item, Not):  # simplified trees hold Not only around comparisons
+            if isinstance(item.item, Compare) and item.item.op == "ISNULL" and item.item.field.entity in _TABLES:
+                stack.append(Compare(item.item.field, "ISNULL", None, not item.item.negate))
+            else:
+                stack.append(item.item)
+        elif isinstance(item, Compare) and item.op == "ISNULL" and not item.negate:
+            continue
         elif isinstance(item, Compare) and item.field.entity in _TABLES:
             if (item.field.entity, item.field.key) not in seen:
                 seen.add((item.field.entity, item.field.key))

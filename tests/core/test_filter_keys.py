@@ -34,6 +34,8 @@ def test_unknown_keys_are_named_with_the_closest_existing_key(churn):
     assert nbtrack.check_filter_keys("churn", "metrics.zzzzzz > 1")[0].suggestion is None
     assert nbtrack.check_filter_keys("churn", "metrics.accuracy > 0.8 and status = 'FINISHED'") == []
     assert nbtrack.check_filter_keys("churn", None) == []
+    assert nbtrack.check_filter_keys("churn", "metrics.missing IS NULL or not params.gone IS NOT NULL") == []
+    assert [u.field for u in nbtrack.check_filter_keys("churn", "not metrics.missing IS NULL")] == ["metrics.missing"]
 
 
 def test_runs_warns_and_the_cli_prints_one_note(churn):
