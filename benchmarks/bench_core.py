@@ -225,8 +225,8 @@ def copy_runs(path: str, copy_numbers) -> None:
     import sqlite3
 
     connection = sqlite3.connect(path)
-    connection.execute("create temp table if not exists originals as select run_uuid from runs where "
-                       "experiment_id = (select experiment_id from experiments where name = 'bench')")
+    connection.execute("create temp table originals as select run_uuid from runs where run_uuid not like 'x%' "
+                       "and experiment_id = (select experiment_id from experiments where name = 'bench')")
     for copy in copy_numbers:
         new_id = f"'x{copy:03d}' || substr(run_uuid, 5)"  # 'x' is not hex: never an original id
         for table in ("runs", "params", "metrics", "latest_metrics", "tags"):
@@ -412,6 +412,7 @@ def main() -> None:
             os.makedirs(os.path.join(workdir, name))
             print(f"running {name} ...", file=sys.stderr)
             results[name] = child(sys.executable, f"bench_{name}({os.path.join(workdir, name)!r}, {sizes})", env)
+            _keep(results, args.json)
         results["nbtrack"]["import_s"] = measure_import(sys.executable, "nbtrack", env)
         if not args.no_pg:
             postgres = Postgres(args.pg or os.environ.get("NBTRACK_BENCH_PG"))
@@ -420,6 +421,7 @@ def main() -> None:
                 print("running nbtrack on PostgreSQL ...", file=sys.stderr)
                 results["nbtrack_pg"] = child(
                     sys.executable, f"bench_nbtrack({os.path.join(workdir, 'pg')!r}, {sizes}, {postgres.uri!r})", env)
+                _keep(results, args.json)
             finally:
                 postgres.close()
         python = None if args.no_mlflow else mlflow_python(args.mlflow_python)
@@ -438,6 +440,12 @@ def main() -> None:
     report(results, sizes)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+def _keep(results: dict, path: str | None) -> None:
+    """Write what is measured so far (a later contender failing keeps the earlier figures)."""
+    if path:
+        Path(path).write_text(json.dumps(results, indent=2))
 
 
 def _fmt(value: float | None, unit: str = "s") -> str:
