@@ -106,6 +106,7 @@ class SqlStore:
                 cursor.execute("PRAGMA busy_timeout=60000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA case_sensitive_like=ON")
+                cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages (default 2 MiB): reads of 100k runs
                 cursor.close()
 
             @event.listens_for(engine, "begin")
