@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from .api import (
+    check_filter_keys,
     count_runs,
     delete_run,
     experiments,
@@ -56,7 +57,8 @@ __version__ = "0.1.0"
 __all__ = [
     "track", "Run", "active_run", "log_param", "log_params", "log_metric", "log_metrics", "set_tag",
     "set_tags", "log_artifact", "log_image", "log_figure", "log_dataset", "log_note", "flush", "runs", "count_runs",
-    "summarize_runs", "metric_histories", "get_run", "experiments", "rename_run", "tag_run", "note_run",
+    "summarize_runs", "check_filter_keys", "metric_histories", "get_run", "experiments", "rename_run", "tag_run",
+    "note_run",
     "delete_run", "restore_run", "rename_experiment", "set_store", "get_store", "set_experiment",
     "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog",
 ]

@@ -12,6 +12,7 @@ from .run import Run, active_run
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from .store.keys import UnknownKey
     from .store.query import RunsSummary
     from .store.records import RunRecord
 
@@ -116,32 +117,69 @@ def _store_for_reading():
 
 def runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,
          order_by: str | Sequence[str] | None = None, max_results: int | None = None, *,
-         offset: int = 0, include_deleted: bool = False) -> "pd.DataFrame":
+         offset: int = 0, include_deleted: bool = False, run_ids: Iterable[str] | None = None,
+         statuses: Iterable[str] | None = None, tags: dict[str, Any] | None = None,
+         notebook: str | Iterable[str] | None = None, top_level: bool = False) -> "pd.DataFrame":
     """Runs as a DataFrame, one row each, shaped like ``mlflow.search_runs``.
 
     ``filter`` uses MLflow's search syntax plus OR, NOT and parentheses, for example
     ``"metrics.acc > 0.8 and (params.model = 'rf' or tags.stage != 'dev')"``.
     ``order_by`` is a clause or list of clauses such as ``"metrics.acc DESC"``.
+    The structured parameters narrow the selection further (all must hold): ``run_ids``
+    (full ids), ``statuses`` (e.g. ``["RUNNING"]``), ``tags`` (``{"stage": "prod"}``, a list
+    of allowed values, or None for "no such tag"), ``notebook`` (path(s) recorded in the
+    ``nbtrack.notebook`` tag), ``top_level`` (only runs without a parent). With
+    ``include_deleted`` deleted runs are included and a ``deleted`` column says which.
     """
     from .store.query import search_runs
 
-    return search_runs(_store_for_reading(), experiment, filter, order_by, max_results, offset, include_deleted)
+    store = _store_for_reading()
+    frame = search_runs(store, experiment, filter, order_by, max_results, offset, include_deleted,
+                        run_ids=run_ids, statuses=statuses, tags=tags, notebook=notebook, top_level=top_level)
+    if filter:
+        import warnings
+
+        from .store.keys import UnknownKeyWarning
+
+        for unknown in check_filter_keys(experiment, filter, include_deleted):
+            warnings.warn(unknown.message, UnknownKeyWarning, stacklevel=2)
+    return frame
+
+
+def check_filter_keys(experiment: str | Iterable[str] | None = None, filter: str | None = None,
+                      include_deleted: bool = False) -> "list[UnknownKey]":
+    """The params./metrics./tags. keys of ``filter`` that no run of ``experiment`` has, each with
+    ``field``, ``position`` (in the filter), ``suggestion`` (the closest existing key, or None)
+    and ``message`` ("no run in experiment 'churn' has metrics.acuracy; did you mean
+    metrics.accuracy?"). ``runs()`` warns with the same messages (``UnknownKeyWarning``)."""
+    from .store.keys import unknown_keys
+    from .store.selection import RunSelection
+
+    selection = RunSelection.build(experiment, filter, include_deleted)
+    return unknown_keys(_store_for_reading(), selection)
 
 
 def count_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,
-               include_deleted: bool = False) -> int:
-    """The number of runs that ``runs()`` would return without a limit."""
+               include_deleted: bool = False, *, run_ids: Iterable[str] | None = None,
+               statuses: Iterable[str] | None = None, tags: dict[str, Any] | None = None,
+               notebook: str | Iterable[str] | None = None, top_level: bool = False) -> int:
+    """The number of runs that ``runs()`` would return without a limit (same selection arguments)."""
     from .store.query import count_runs as count
 
-    return count(_store_for_reading(), experiment, filter, include_deleted)
+    return count(_store_for_reading(), experiment, filter, include_deleted, run_ids=run_ids, statuses=statuses,
+                 tags=tags, notebook=notebook, top_level=top_level)
 
 
 def summarize_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,
-                   include_deleted: bool = False) -> "RunsSummary":
-    """Counts, distinct param/tag values and metric ranges over all matching runs."""
+                   include_deleted: bool = False, *, run_ids: Iterable[str] | None = None,
+                   statuses: Iterable[str] | None = None, tags: dict[str, Any] | None = None,
+                   notebook: str | Iterable[str] | None = None, top_level: bool = False) -> "RunsSummary":
+    """Counts, distinct param/tag values and metric ranges over all matching runs (same selection
+    arguments as ``runs()``)."""
     from .store.query import summarize_runs as summarize
 
-    return summarize(_store_for_reading(), experiment, filter, include_deleted)
+    return summarize(_store_for_reading(), experiment, filter, include_deleted, run_ids=run_ids,
+                     statuses=statuses, tags=tags, notebook=notebook, top_level=top_level)
 
 
 def metric_histories(run_ids: Sequence[str], key: str) -> "pd.DataFrame":

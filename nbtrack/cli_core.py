@@ -106,8 +106,17 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    frame = nbtrack.runs(args.experiment, filter=args.filter, order_by=args.sort,
-                         max_results=args.max_results or None)
+    import warnings
+
+    from .store.keys import UnknownKeyWarning
+
+    with warnings.catch_warnings(record=True) as caught:  # said once below, as a note
+        warnings.simplefilter("always", UnknownKeyWarning)
+        frame = nbtrack.runs(args.experiment, filter=args.filter, order_by=args.sort,
+                             max_results=args.max_results or None)
+    for warning in caught:
+        if issubclass(warning.category, UnknownKeyWarning):
+            print(f"nbtrack ls: note: {terminal_text(str(warning.message), keep_newlines=False)}", file=sys.stderr)
     if frame.empty:
         echo("no runs" + (" match the filter" if args.filter else ""))
         return 0

@@ -183,3 +183,12 @@ class StoreVersionError(NbtrackError):
 
 class StoreUnavailableError(NbtrackError):
     """The store cannot be reached or opened."""
+
+
+class QueryTimeoutError(NbtrackError, TimeoutError):
+    """A read took longer than the query timeout and was stopped by the database."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the query took longer than {seconds:g} s and was stopped: narrow the filter "
+                         "(fewer comparisons, an experiment), or raise NBTRACK_QUERY_TIMEOUT (seconds, 0 = no limit)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-from ..statuses import STATUSES
+from ..statuses import STATUSES  # noqa: F401 - re-exported for the widget and the state
 from ..systemtags import SYSTEM_TAG_PREFIX
 
 BASE_COLUMNS = ("run_id", "name", "status", "start_time", "duration")
@@ -99,35 +99,6 @@ def field_expr(column: str) -> str:
 def order_clause(column: str, descending: bool) -> str:
     """An order-by clause for ``runs(order_by=...)``."""
     return f"{field_expr(column)} {'DESC' if descending else 'ASC'}"
-
-
-def quote_string(value: str) -> str:
-    """A filter string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def status_clause(statuses: Iterable[str]) -> str | None:
-    """``status IN (...)`` for a subset of statuses, or None when all (or none) are chosen."""
-    chosen = [s for s in STATUSES if s in set(statuses)]
-    if not chosen or len(chosen) == len(STATUSES):
-        return None
-    return "status IN (" + ", ".join(quote_string(s) for s in chosen) + ")"
-
-
-def combine_filters(*parts: str | None) -> str | None:
-    """AND together non-blank filter strings, each in parentheses."""
-    kept = [p.strip() for p in parts if p and p.strip()]
-    if not kept:
-        return None
-    if len(kept) == 1:
-        return kept[0]
-    return " AND ".join(f"({p})" for p in kept)
-
-
-def run_ids_clause(run_ids: Iterable[str]) -> str:
-    """``run_id IN (...)`` for the given ids."""
-    ids = list(run_ids)
-    return "run_id IN (" + ", ".join(quote_string(r) for r in ids) + ")" if ids else "run_id = ''"
 
 
 def column_label(column: str) -> str:

@@ -35,13 +35,10 @@ from .columns import (
     BASE_COLUMNS,
     STATUSES,
     available_columns,
-    combine_filters,
     default_columns,
     guess_direction,
     kind_of,
     order_clause,
-    run_ids_clause,
-    status_clause,
 )
 from .table import best_values
 
@@ -169,8 +166,10 @@ class DashboardState(HasTraits):
         return list(self.experiments) or None
 
     @property
-    def effective_filter(self) -> str | None:
-        return combine_filters(self.filter_text, status_clause(self.statuses))
+    def statuses_arg(self) -> list[str] | None:
+        """The chosen statuses for ``runs(statuses=...)``; None when all are chosen (no condition)."""
+        chosen = list(self.statuses)
+        return None if not chosen or len(chosen) == len(STATUSES) else chosen
 
     @property
     def shown_columns(self) -> list[str]:
@@ -179,8 +178,8 @@ class DashboardState(HasTraits):
     def query(self) -> dict[str, Any]:
         """Keyword arguments of ``nbtrack.runs()``/``count_runs()``/``summarize_runs()`` for the runs
         the table matches (every page), so a panel can fetch the same set."""
-        return {"experiment": self.experiment_arg, "filter": self.effective_filter,
-                "include_deleted": self.include_deleted}
+        return {"experiment": self.experiment_arg, "filter": self.filter_text.strip() or None,
+                "statuses": self.statuses_arg, "include_deleted": self.include_deleted}
 
     def report(self, error: Exception) -> None:
         """Show an error above the table (what panels call instead of raising)."""
@@ -243,11 +242,7 @@ class DashboardState(HasTraits):
 
     def _filter_failed(self, error: Any) -> None:
         text = self.filter_text
-        combined = self.effective_filter or ""
-        position = getattr(error, "position", -1)
-        if combined != text.strip() and combined.startswith("("):
-            position -= 1  # the user's filter sits inside "(...) AND (status ...)"
-        position = max(0, min(position, len(text)))
+        position = max(0, min(getattr(error, "position", 0), len(text)))
         message = getattr(error, "message", str(error))
         self.filter_error_position = position
         self.filter_error = f"{message} at position {position}:\n  {text}\n  {' ' * position}^"
@@ -264,26 +259,17 @@ class DashboardState(HasTraits):
         with self._lock:
             self._loading = True
             try:
-                flt = self.effective_filter
+                query = self.query()
                 summary = self.summary
                 if full or summary is None:
-                    summary = api.summarize_runs(self.experiment_arg, flt)
+                    summary = api.summarize_runs(**query)
                     total = summary.count
-                    if self.include_deleted:
-                        total = api.count_runs(self.experiment_arg, flt, include_deleted=True)
                 else:
                     total = self.total
                 pages = max(1, math.ceil(total / self.page_size))
                 page = 0 if self._reset_page else min(self.page, pages - 1)
-                frame = api.runs(self.experiment_arg, flt, order_by=order_clause(self.sort_by, self.sort_desc),
-                                 max_results=self.page_size, offset=page * self.page_size,
-                                 include_deleted=self.include_deleted)
-                deleted: set[str] = set()
-                if self.include_deleted and len(frame):
-                    # runs() has no "deleted" column: the page's ids minus the live ones are the deleted ones
-                    ids = [str(r) for r in frame["run_id"].tolist()]
-                    live = set(api.runs(None, run_ids_clause(ids), max_results=len(ids))["run_id"].tolist())
-                    deleted = set(ids) - live
+                frame = api.runs(**query, order_by=order_clause(self.sort_by, self.sort_desc),
+                                 max_results=self.page_size, offset=page * self.page_size)
             except FilterSyntaxError as error:
                 self._filter_failed(error)
                 return False
@@ -304,11 +290,7 @@ class DashboardState(HasTraits):
                 self.running = int(summary.statuses.get("RUNNING", 0))
                 if self.columns_auto:
                     self.columns = default_columns(summary)
-                rows = frame.to_dict("records")
-                for row in rows:
-                    if row["run_id"] in deleted:
-                        row["deleted"] = True
-                self.rows = rows
+                self.rows = frame.to_dict("records")  # with include_deleted, each row has "deleted"
                 self.version += 1
             finally:
                 self._loading = False
@@ -355,7 +337,7 @@ class DashboardState(HasTraits):
         """Runs to plot: the selected ones (from any page), else the visible page."""
         if self.selected:
             ids = list(self.selected)[:MAX_PLOTTED_SELECTION]
-            frame = _api().runs(None, run_ids_clause(ids), include_deleted=True)
+            frame = _api().runs(run_ids=ids, include_deleted=True)
             order = {run_id: i for i, run_id in enumerate(ids)}
             return frame.iloc[sorted(range(len(frame)), key=lambda i: order.get(frame["run_id"].iloc[i], 0))]
         if self.frame is None:

@@ -48,8 +48,7 @@ def list_runs(path: str | None) -> list[dict]:
     paths = messages.path_candidates(path, os.environ.get("JPY_SESSION_NAME"))
     if not paths:
         return []
-    frame = nbtrack.runs(filter=messages.notebook_filter(paths), order_by="start_time DESC",
-                         max_results=MAX_LISTED_RUNS)
+    frame = nbtrack.runs(notebook=paths, order_by="start_time DESC", max_results=MAX_LISTED_RUNS)
     return messages.run_summaries(frame)
 
 

@@ -6,10 +6,10 @@ import datetime as _dt
 import math
 import numbers
 import os
-from typing import Any, Iterable
+from typing import Any
 
 from ..headline import HEADLINE_PREFERENCE, headline_key  # noqa: F401 - HEADLINE_PREFERENCE re-exported
-from ..systemtags import CELL_TAG, NOTEBOOK_TAG, SYSTEM_TAG_PREFIX
+from ..systemtags import CELL_TAG, SYSTEM_TAG_PREFIX
 
 
 def headline_metric(metrics: dict[str, Any] | None) -> dict | None:
@@ -53,11 +53,6 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def quote(text: str) -> str:
-    """A string literal for the filter grammar (a quote is doubled)."""
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def path_candidates(path: str | None, session: str | None = None, cwd: str | None = None) -> list[str]:
     """Spellings under which the notebook layer may have recorded this notebook's path.
 
@@ -72,11 +67,6 @@ def path_candidates(path: str | None, session: str | None = None, cwd: str | Non
     if session and os.path.basename(session) == base:
         out.append(session)
     return list(dict.fromkeys(out))
-
-
-def notebook_filter(paths: Iterable[str]) -> str:
-    values = ", ".join(quote(p) for p in paths)
-    return f"tags.`{NOTEBOOK_TAG}` IN ({values})"
 
 
 def run_summaries(frame: Any) -> list[dict]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..secrets import redact_cached, redact_text, secret_values
+from ..systemtags import CELL_TAG
 from . import context, execution, frontend_link
 from .arguments import TrackArgs
 from .cellparams import collect_params, params_known_at_start
@@ -71,12 +72,9 @@ class PreviousRuns:
         try:
             import nbtrack
 
-            condition = "tags.`nbtrack.cell` = '" + cell_id.replace("'", "''") + "'"
-            if not nested:  # runs the cell's code started (children) are not runs of the cell
-                condition += " AND attributes.parent_run_id IS NULL"
-            if path:
-                condition += " AND tags.`nbtrack.notebook` = '" + path.replace("'", "''") + "'"
-            frame = nbtrack.runs(filter=condition, order_by="start_time DESC", max_results=2)
+            # runs the cell's code started (children) are not runs of the cell, unless nested
+            frame = nbtrack.runs(tags={CELL_TAG: cell_id}, notebook=path or None, top_level=not nested,
+                                 order_by="start_time DESC", max_results=2)
             for run_id in frame["run_id"]:
                 if run_id != exclude:
                     return str(run_id)

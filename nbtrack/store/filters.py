@@ -11,6 +11,11 @@ The grammar is MLflow's search syntax plus OR, NOT and parentheses::
     key        := word | `quoted` | "quoted"
 
 Values are always bound parameters: nothing from the string is pasted into SQL.
+
+Limits (each a FilterSyntaxError that names it): at most ``MAX_FILTER_TERMS`` comparisons, at
+most ``MAX_FILTER_DEPTH`` parentheses and NOTs nested in the text, and, once redundant
+parentheses and NOTs are gone (:func:`simplify`), at most ``MAX_FILTER_NESTING`` AND/OR groups
+nested in each other (SQLite's parser stack overflows near 40 levels of parentheses).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from functools import lru_cache
+from typing import Any, NamedTuple, Union
 
 from ..errors import FilterSyntaxError
 
@@ -37,6 +43,9 @@ ATTRIBUTES = {
     "parent_run_id": "parent_run_id",
 }
 COMPARISONS = ("=", "!=", "<>", "<=", ">=", "<", ">")
+MAX_FILTER_TERMS = 500  # comparisons in one filter; one IN list with any number of values counts once
+MAX_FILTER_DEPTH = 100  # parentheses and NOTs nested in the text
+MAX_FILTER_NESTING = 20  # AND groups inside OR groups inside AND groups ..., after simplify()
 KEYWORDS = {"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL", "TRUE", "FALSE", "ASC", "DESC"}
 
 
@@ -58,11 +67,13 @@ class Compare:
 @dataclass(frozen=True)
 class And:
     items: tuple
+    position: int = 0
 
 
 @dataclass(frozen=True)
 class Or:
     items: tuple
+    position: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,16 +84,26 @@ class Not:
 Node = Union[Compare, And, Or, Not]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: a 40,000-value IN list is 120,000 tokens
     kind: str  # field | word | string | number | op | ( | ) | , | end
     value: Any
     position: int
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY = re.compile(r"[\w.\-/:@]+")
+_TOKEN = re.compile(r"""\s*(?:
+    (?P<punct>[(),]) | (?P<op>!=|<>|<=|>=|[=<>])
+    | '(?P<single>(?:[^'\\]|\\.|'')*)' | "(?P<double>(?:[^"\\]|\\.|"")*)" | (?P<unterminated>['"])
+    | (?P<backquote>`)
+    | (?P<number>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))
+    | (?P<word>[A-Za-z_][A-Za-z0-9_]*) | (?P<other>.))?""", re.VERBOSE | re.DOTALL)
+_QUOTED = {q: re.compile(f"{q}((?:[^{q}\\\\]|\\\\.|{q}{q})*){q}", re.DOTALL) for q in "'\"`"}
+_ESCAPES = {q: re.compile(f"\\\\(.)|{q}{q}", re.DOTALL) for q in "'\"`"}
+
+
+def _unescape(body: str, quote: str) -> str:
+    """A backslash escapes the next character; a doubled quote is one quote."""
+    return _ESCAPES[quote].sub(lambda m: quote if m.group(1) is None else m.group(1), body)
 
 
 class _Lexer:
@@ -95,68 +116,77 @@ class _Lexer:
 
     def tokens(self) -> list[Token]:
         out = []
+        append = out.append
         text = self.text
         while True:
-            while self.pos < len(text) and text[self.pos].isspace():
-                self.pos += 1
-            if self.pos >= len(text):
-                out.append(Token("end", None, self.pos))
+            match = _TOKEN.match(text, self.pos)
+            kind = match.lastgroup
+            if kind is None:  # only whitespace is left
+                append(Token("end", None, len(text)))
                 return out
-            start = self.pos
-            char = text[start]
-            if char in "(),":
-                self.pos += 1
-                out.append(Token(char, char, start))
-            elif text.startswith(("!=", "<>", "<=", ">="), start):
-                self.pos += 2
-                out.append(Token("op", "!=" if text[start:start + 2] == "<>" else text[start:start + 2], start))
-            elif char in "=<>":
-                self.pos += 1
-                out.append(Token("op", "=" if char == "=" else char, start))
-            elif char in "'\"":
-                out.append(Token("string", self._quoted(char), start))
-            elif char == "`":
-                raise self.error("a backquoted key needs a prefix such as metrics.`val loss`")
-            elif _NUMBER.match(text, start) and (char.isdigit() or char == "." or (
-                    char in "+-" and start + 1 < len(text) and (text[start + 1].isdigit() or text[start + 1] == "."))):
-                match = _NUMBER.match(text, start)
-                self.pos = match.end()
-                literal = match.group(0)
-                number = float(literal) if any(c in literal for c in ".eE") else int(literal)
-                out.append(Token("number", number, start))
-            elif _WORD.match(text, start):
-                match = _WORD.match(text, start)
-                word = match.group(0)
-                self.pos = match.end()
-                if self.pos < len(text) and text[self.pos] == "." and word.lower() in ENTITY_ALIASES:
+            start, value = match.start(kind), match.group(kind)
+            self.pos = match.end()
+            if kind == "punct":
+                append(Token(value, value, start))
+            elif kind == "op":
+                append(Token("op", "!=" if value == "<>" else value, start))
+            elif kind == "single" or kind == "double":
+                quote = "'" if kind == "single" else '"'
+                if "\\" in value or quote * 2 in value:
+                    value = _unescape(value, quote)
+                append(Token("string", self._storable(value, start - 1), start - 1))
+            elif kind == "unterminated":
+                raise self.error(f"unterminated string, add a closing {value}", start)
+            elif kind == "number":
+                number = float(value) if ("." in value or "e" in value or "E" in value) else int(value)
+                append(Token("number", number, start))
+            elif kind == "word":
+                entity = ENTITY_ALIASES.get(value.lower())
+                if entity is not None and text.startswith(".", self.pos):
                     self.pos += 1
-                    out.append(Token("field", Field(ENTITY_ALIASES[word.lower()], self._key(), start), start))
+                    append(Token("field", Field(entity, self._storable(self._key(), start), start), start))
                 else:
-                    out.append(Token("word", word, start))
+                    append(Token("word", value, start))
+            elif kind == "backquote":
+                self.pos = start
+                append(Token("field", self._backquoted_field(start), start))
             else:
-                raise self.error(f"unexpected character {char!r}")
+                raise self.error(f"unexpected character {value!r}", start)
 
     def _quoted(self, quote: str) -> str:
-        start = self.pos
+        """A quoted string or key; a backslash escapes the next character, a doubled quote is one."""
+        match = _QUOTED[quote].match(self.text, self.pos)
+        if match is None:
+            raise self.error(f"unterminated string, add a closing {quote}")
+        self.pos = match.end()
+        body = match.group(1)
+        if "\\" not in body and quote * 2 not in body:
+            return body
+        return _unescape(body, quote)
+
+    def _backquoted_field(self, start: int) -> Field:
+        """MLflow's `params`.lr, `metric`.acc, `tags`.`a b`: a backquoted prefix, a dot, a key."""
+        prefix = self._quoted("`")
+        if self.pos >= len(self.text) or self.text[self.pos] != ".":
+            raise self.error("a backquoted key needs a prefix such as metrics.`val loss`", start)
+        entity = ENTITY_ALIASES.get(prefix.lower())
+        if entity is None:
+            raise self.error(f"unknown prefix `{prefix}`: use metrics., params., tags. or attributes.", start)
         self.pos += 1
-        chars = []
-        text = self.text
-        while self.pos < len(text):
-            char = text[self.pos]
-            if char == "\\" and self.pos + 1 < len(text):
-                chars.append(text[self.pos + 1])
-                self.pos += 2
-            elif char == quote:
-                if text.startswith(quote * 2, self.pos):
-                    chars.append(quote)
-                    self.pos += 2
-                else:
-                    self.pos += 1
-                    return "".join(chars)
-            else:
-                chars.append(char)
-                self.pos += 1
-        raise self.error(f"unterminated string, add a closing {quote}", start)
+        return Field(entity, self._storable(self._key(), start), start)
+
+    def _storable(self, text: str, position: int) -> str:
+        """Text no store can hold (NUL, lone surrogates) can match no run: say so instead of failing in SQL."""
+        if "\x00" in text:
+            raise self.error("a NUL character (\\x00) cannot appear in a filter: no stored text holds one",
+                             position)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self.error("a lone surrogate (such as '\\udcff') is not valid Unicode and cannot "
+                                 "appear in a filter", position) from None
+        return text
 
     def _key(self) -> str:
         text = self.text
@@ -180,6 +210,8 @@ class _Parser:
         self.lexer = _Lexer(text)
         self.tokens = self.lexer.tokens()
         self.index = 0
+        self.depth = 0  # parentheses and NOTs open around the current token
+        self.comparisons = 0
 
     @property
     def token(self) -> Token:
@@ -207,33 +239,51 @@ class _Parser:
         node = self.or_expr()
         if self.token.kind != "end":
             raise self.error("expected AND, OR or the end of the filter")
+        if self.comparisons > MAX_FILTER_TERMS:
+            raise FilterSyntaxError(
+                f"the filter has {self.comparisons} comparisons; at most {MAX_FILTER_TERMS} are allowed: "
+                "use IN (...) for many values of one key (or runs(run_ids=..., tags=...))", self.text, 0)
         return node
 
     def or_expr(self) -> Node:
+        position = self.token.position
         items = [self.and_expr()]
         while self.keyword("OR"):
             self.advance()
             items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return items[0] if len(items) == 1 else Or(tuple(items), position)
 
     def and_expr(self) -> Node:
+        position = self.token.position
         items = [self.not_expr()]
         while self.keyword("AND"):
             self.advance()
             items.append(self.not_expr())
-        return items[0] if len(items) == 1 else And(tuple(items))
+        return items[0] if len(items) == 1 else And(tuple(items), position)
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise self.error(f"the filter nests parentheses and NOTs deeper than {MAX_FILTER_DEPTH} levels; "
+                             "remove redundant ones")
 
     def not_expr(self) -> Node:
         if self.keyword("NOT"):
+            self._deeper()
             self.advance()
-            return Not(self.not_expr())
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         if self.token.kind == "(":
+            self._deeper()
             self.advance()
             node = self.or_expr()
             if self.token.kind != ")":
                 raise self.error("expected a closing parenthesis")
             self.advance()
+            self.depth -= 1
             return node
+        self.comparisons += 1
         return self.comparison()
 
     def field(self) -> Field:
@@ -310,10 +360,46 @@ class _Parser:
 
 
 def parse_filter(text: str) -> Node | None:
-    """Parse a filter string; an empty or blank string means no filter."""
+    """Parse a filter string into its simplified tree; an empty or blank string means no filter."""
     if text is None or not str(text).strip():
         return None
-    return _Parser(str(text)).parse_filter()
+    return _parse_filter(str(text))
+
+
+@lru_cache(maxsize=32)  # the tree is immutable; runs(), count_runs() and summarize_runs() share a filter
+def _parse_filter(text: str) -> Node:
+    node = simplify(_Parser(text).parse_filter())
+    _check_nesting(node, text)
+    return node
+
+
+def simplify(node: Node, negate: bool = False) -> Node:
+    """The same filter with NOTs pushed down to the comparisons (De Morgan; it holds in SQL's
+    three-valued logic too) and AND inside AND, OR inside OR merged: ``NOT NOT a`` is ``a``,
+    ``((a))`` is ``a``, and ``(a AND (b AND c))`` is one AND of three."""
+    if isinstance(node, Not):
+        return simplify(node.item, not negate)
+    if isinstance(node, (And, Or)):
+        kind = type(node) if not negate else (Or if isinstance(node, And) else And)
+        items: list = []
+        for item in node.items:
+            item = simplify(item, negate)
+            items.extend(item.items if type(item) is kind else (item,))
+        return kind(tuple(items), node.position)
+    return Not(node) if negate else node
+
+
+def _check_nesting(node: Node, text: str) -> None:
+    """AND/OR groups nested more than MAX_FILTER_NESTING deep (iterative: no recursion limit)."""
+    stack = [(node, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (And, Or)):
+            if depth >= MAX_FILTER_NESTING:
+                raise FilterSyntaxError(
+                    f"the filter nests AND/OR groups deeper than {MAX_FILTER_NESTING} levels (an OR inside an "
+                    "AND inside an OR ...); write it with fewer nested groups", text, item.position)
+            stack.extend((child, depth + 1) for child in item.items)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from sqlalchemy import (
 
 # v2: metric steps and artifact sizes are 64-bit.
 # v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
-SCHEMA_VERSION = 3
+# v4: run_summary (the per-run summary row) and ix_tags_key.
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -110,6 +111,7 @@ tags = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    Index("ix_tags_key", "key"),  # v3: key listings for "did you mean" (nbtrack/store/keys.py)
 )
 
 artifacts = Table(
@@ -158,4 +160,14 @@ run_documents = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(64), primary_key=True),
     Column("sha256", String(64), ForeignKey("documents.sha256"), nullable=False),
+)
+
+# One row per run: its params, latest metrics and tags as one JSON text (nbtrack/store/summary.py),
+# rewritten from the three tables above in the transaction of every write that changes them, so
+# runs() reads one row per run instead of one per key.
+run_summary = Table(
+    "run_summary",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("body", Text, nullable=False),
 )

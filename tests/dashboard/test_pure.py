@@ -56,16 +56,10 @@ def test_default_columns_are_varying_params_and_all_metrics():
     assert "tags.nbtrack.source" in columns.available_columns(summary, include_system=True)
 
 
-def test_order_and_filter_clauses_quote_odd_keys():
+def test_order_clauses_quote_odd_keys():
     assert columns.order_clause("metrics.acc", True) == "metrics.acc DESC"
     assert columns.order_clause("params.val loss", False) == "params.`val loss` ASC"
     assert columns.order_clause("name", False) == "name ASC"
-    assert columns.status_clause(["RUNNING"]) == "status IN ('RUNNING')"
-    assert columns.status_clause(columns.STATUSES) is None
-    assert columns.combine_filters("metrics.acc > 1 OR params.x = 'a'", None, "status IN ('FAILED')") == \
-        "(metrics.acc > 1 OR params.x = 'a') AND (status IN ('FAILED'))"
-    assert columns.combine_filters(" ", None) is None
-    assert columns.run_ids_clause(["a'b"]) == "run_id IN ('a''b')"
 
 
 # -- table HTML ----------------------------------------------------------------------------

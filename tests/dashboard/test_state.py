@@ -56,7 +56,7 @@ def test_a_bad_filter_shows_its_error_and_keeps_the_rows(runs12):
     assert f"at position {position}" in board.filter_error.value
     caret_line = board.state.filter_error.splitlines()[-1]
     assert caret_line.index("^") - 2 == position
-    # the status filter wraps the user's filter; the position still points into the user's text
+    # statuses are a separate argument: the position points into the user's text
     board.status_buttons["FAILED"].value = False
     assert board.state.filter_error_position == position
     board.filter_box.value = "params.model = 'lin'"

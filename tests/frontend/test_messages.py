@@ -31,12 +31,6 @@ def test_json_value_makes_frame_values_json_safe():
     assert m.json_value(object.__new__(type("Odd", (), {"__repr__": lambda s: "odd"}))) == "odd"
 
 
-def test_filters_quote_paths_safely():
-    assert m.quote("it's") == "'it''s'"
-    assert m.notebook_filter(["a.ipynb", "b'c.ipynb"]) == (
-        "tags.`nbtrack.notebook` IN ('a.ipynb', 'b''c.ipynb')")
-
-
 def test_path_candidates_cover_relative_absolute_and_session_paths():
     got = m.path_candidates("sub/nb.ipynb", session="/srv/sub/nb.ipynb", cwd="/srv/sub")
     assert got == ["sub/nb.ipynb", "/srv/sub/nb.ipynb"]
