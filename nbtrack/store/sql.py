@@ -477,6 +477,9 @@ class SqlStore:
             if dry_run and deleted:
                 query = query.where(s.artifacts.c.run_id.not_in(deleted))
             referenced = set(connection.execute(query).scalars())
+            from ..registry.catalog import referenced_blobs  # registered models and stored datasets
+
+            referenced |= referenced_blobs(self, connection, deleted if dry_run else ())
         removed = freed = 0
         cutoff = time.time() - grace_seconds
         for sha, mtime in list(self.blobs.iter_blobs()):
