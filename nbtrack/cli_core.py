@@ -170,6 +170,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         echo("\nnotes:\n  " + run.notes.strip().replace("\n", "\n  "))
     _section("datasets", {d["name"]: f"{d['fingerprint'][:12]} {d.get('shape', '')}" for d in run.datasets})
     _section("artifacts", {a.name: f"{a.kind}, {a.size} bytes, {a.sha256[:12]}" for a in run.artifacts})
+    from .registry.commands import lineage_lines  # registered versions, stored datasets, models used
+
+    for line in lineage_lines(run):
+        echo(line)
     from .notebook.stored_snapshot import snapshot_note
 
     note = snapshot_note(run.document("notebook"))
@@ -221,6 +225,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
                    and not (is_system_tag(k) and title == "tags")}
         _print_changes(title, changed)
     _print_changes("environment", environment_differences(a.environment, b.environment))
+    from .registry.datadiff import dataset_changes, summary_lines  # did the two runs see the same data?
+
+    echo("")
+    for line in summary_lines(dataset_changes(a.datasets, b.datasets)):
+        echo(line)
     return 0
 
 

@@ -297,6 +297,10 @@ class DashboardState(HasTraits):
                 if self.columns_auto:
                     self.columns = default_columns(summary)
                 rows = frame.to_dict("records")
+                with guarded("listing the registered models of the page"):  # row["models"]: "churn v3 @champion"
+                    from ..registry.html import with_registered_models
+
+                    with_registered_models(rows)
                 for row in rows:
                     if row["run_id"] in deleted:
                         row["deleted"] = True

@@ -177,7 +177,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
     removed = delete_model(args.name, args.version)
     if args.version is None:
-        echo(f"deleted model {args.name} ({len(removed)} versions)")
+        echo(f"deleted model {args.name} ({len(removed)} version{'' if len(removed) == 1 else 's'})")
     else:
         echo(f"deleted {args.name} v{removed[0]}")
     return 0
@@ -205,3 +205,22 @@ def cmd_datasets(args: argparse.Namespace) -> int:
                       (r["first_run"] or "")[:8], str(len(r["runs"]))])
     echo(_table(["name", "fingerprint", "kind", "shape", "stored", "size", "first seen", "first run", "runs"], table))
     return 0
+
+
+def lineage_lines(record: Any) -> list[str]:
+    """``nbtrack show``'s lineage block: versions registered from the run, what it used, where the
+    datasets' copies stand (empty when there is nothing to say)."""
+    lineage = record.lineage
+    lines = []
+    for version in lineage.models_produced:
+        lines.append(f"  registered as {version.label} ({version.artifact_name})")
+    for use in lineage.models_used:
+        lines.append(f"  used model {use}")
+    for dataset in lineage.datasets:
+        if dataset.loaded_from or not dataset.stored or (dataset.first_run and dataset.first_run != record.run_id):
+            lines.append(f"  dataset {dataset}")
+    if lineage.children:
+        lines.append("  children: " + ", ".join(c[:8] for c in lineage.children))
+    if lineage.used_by:
+        lines.append("  its models were loaded by: " + ", ".join(r[:8] for r in lineage.used_by))
+    return ["", "lineage:", *lines] if lines else []
