@@ -71,9 +71,7 @@ def register_model(run: Any, artifact_name: str, name: str, alias: str | Iterabl
     aliases, version_tags = _aliases(alias), _tags(tags)
     text = _text("description", description) if description is not None else None
     store, run_id = _run_and_store(run)
-    source = catalog.resolve_source(store, run_id, artifact_name)
-    number = catalog.register(store, source, name, aliases, version_tags, text)
-    return catalog.get_version(store, parse_model_uri(f"models:/{name}/{number}"))
+    return catalog.register(store, run_id, artifact_name, name, aliases, version_tags, text)
 
 
 def get_model_version(model: str, version: int | str | None = None) -> "ModelVersion":
@@ -120,7 +118,7 @@ def load_model(model: Any, artifact_name: str | None = None, *, trust: bool | Se
     elif is_model_uri(model):
         if artifact_name is not None:
             raise ValueError("a models:/ URI names the artifact itself: drop artifact_name")
-        version = catalog.get_version(_store(), parse_model_uri(model))
+        version = catalog.get_version(_store(), parse_model_uri(model), details=False)  # no aliases/tags: faster
     else:
         if artifact_name is None:
             raise ValueError(f"{model!r} is not a models:/ URI: pass models:/NAME/VERSION or models:/NAME@ALIAS, "

@@ -41,23 +41,24 @@ class Source:
     media_type: str
 
 
-def resolve_source(store: "SqlStore", run_id: str, artifact_name: str) -> Source:
+def resolve_source(store: "SqlStore", run_id: str, artifact_name: str, connection: Connection | None = None) -> Source:
     """The run's artifact ``artifact_name``; a logged directory becomes a manifest of its files."""
+    if connection is None:
+        with store.read() as connection:
+            return resolve_source(store, run_id, artifact_name, connection)
     from .files import manifest_bytes
 
-    with store.read() as connection:
-        full = store.resolve_run_id(run_id, connection)
-        row = connection.execute(select(s.artifacts).where(
-            s.artifacts.c.run_id == full, s.artifacts.c.name == artifact_name)).first()
-        members = [] if row is not None else connection.execute(
-            select(s.artifacts.c.name, s.artifacts.c.sha256, s.artifacts.c.size).where(
-                s.artifacts.c.run_id == full,
-                func.substr(s.artifacts.c.name, 1, len(artifact_name) + 1) == artifact_name + "/")).all()
-        names = [] if row is not None or members else list(connection.execute(
-            select(s.artifacts.c.name).where(s.artifacts.c.run_id == full).order_by(s.artifacts.c.name)).scalars())
+    full = store.resolve_run_id(run_id, connection)
+    row = connection.execute(select(s.artifacts).where(
+        s.artifacts.c.run_id == full, s.artifacts.c.name == artifact_name)).first()
     if row is not None:
         return Source(full, artifact_name, row.sha256, row.size, row.kind, row.media_type)
+    members = connection.execute(select(s.artifacts.c.name, s.artifacts.c.sha256, s.artifacts.c.size).where(
+        s.artifacts.c.run_id == full,
+        func.substr(s.artifacts.c.name, 1, len(artifact_name) + 1) == artifact_name + "/")).all()
     if not members:
+        names = list(connection.execute(select(s.artifacts.c.name).where(
+            s.artifacts.c.run_id == full).order_by(s.artifacts.c.name)).scalars())
         raise ArtifactNotFoundError(full, artifact_name, names)
     entries = {name[len(artifact_name) + 1:]: (sha, size) for name, sha, size in members}
     digest, _ = store.blobs.put_bytes(manifest_bytes(entries))
@@ -76,13 +77,8 @@ def _insert(store: "SqlStore", table):
     return insert(table)
 
 
-def _lock_model(store: "SqlStore", connection: Connection, name: str, create: bool = False):
-    """The model's row, locked for this transaction; created first when ``create``."""
-    if create:
-        now = time.time()
-        connection.execute(_insert(store, s.registered_models).values(
-            name=name, description="", last_version=0, created_time=now, updated_time=now
-        ).on_conflict_do_nothing(index_elements=["name"]))
+def _lock_model(store: "SqlStore", connection: Connection, name: str):
+    """The model's row, locked for this transaction (SELECT ... FOR UPDATE; SQLite writers hold the lock)."""
     row = connection.execute(select(s.registered_models).where(
         s.registered_models.c.name == name).with_for_update()).first()
     if row is None:
@@ -120,14 +116,27 @@ def _upsert_tags(store: "SqlStore", connection: Connection, table, keys: dict, t
     connection.execute(statement, [dict(keys, key=k, value=v) for k, v in tags.items()])
 
 
-def register(store: "SqlStore", source: Source, name: str, aliases: Sequence[str] = (),
-             tags: dict[str, str] | None = None, description: str | None = None) -> int:
-    """Add the next version of ``name`` (created if new) pointing at ``source``; returns its number."""
+def _next_version(store: "SqlStore", connection: Connection, name: str, now: float) -> int:
+    """Create the model or bump its ``last_version``, atomically: one INSERT ... ON CONFLICT DO UPDATE
+    (PostgreSQL locks the row until commit, so concurrent registrations queue; SQLite writers already do)."""
+    table = s.registered_models
+    statement = _insert(store, table).values(name=name, description="", last_version=1, created_time=now,
+                                             updated_time=now)
+    statement = statement.on_conflict_do_update(index_elements=["name"], set_={
+        "last_version": table.c.last_version + 1, "updated_time": now})
+    if store.dialect == "postgresql":
+        return connection.execute(statement.returning(table.c.last_version)).scalar_one()
+    connection.execute(statement)  # SQLite before 3.35 has no RETURNING; the write lock is held anyway
+    return connection.execute(select(table.c.last_version).where(table.c.name == name)).scalar_one()
+
+
+def register(store: "SqlStore", run_id: str, artifact_name: str, name: str, aliases: Sequence[str] = (),
+             tags: dict[str, str] | None = None, description: str | None = None) -> ModelVersion:
+    """Add the next version of ``name`` (created if new) pointing at the run's artifact, in one transaction."""
     with store.write() as connection:
+        source = resolve_source(store, run_id, artifact_name, connection)
         now = time.time()
-        model = _lock_model(store, connection, name, create=True)
-        version = model.last_version + 1
-        _touch(connection, name, now, last_version=version)
+        version = _next_version(store, connection, name, now)
         connection.execute(s.model_versions.insert().values(
             name=name, version=version, run_id=source.run_id, artifact_name=source.artifact_name,
             sha256=source.sha256, size=source.size, kind=source.kind, media_type=source.media_type,
@@ -135,7 +144,9 @@ def register(store: "SqlStore", source: Source, name: str, aliases: Sequence[str
         _upsert_tags(store, connection, s.model_version_tags, {"name": name, "version": version}, tags or {})
         for alias in aliases:
             _upsert_alias(store, connection, name, alias, version, now)
-    return version
+    return ModelVersion(name, version, source.run_id, source.artifact_name, source.sha256, source.size, source.kind,
+                        source.media_type, description or "", now, tuple(sorted(set(aliases))), dict(tags or {}),
+                        store)
 
 
 def set_alias(store: "SqlStore", name: str, alias: str, version: int) -> None:
@@ -256,32 +267,37 @@ def get_model(store: "SqlStore", name: str) -> RegisteredModel:
                            row.updated_time, row.last_version)
 
 
-def get_version(store: "SqlStore", uri: ModelURI) -> ModelVersion:
-    """The version a parsed ``models:/`` URI names."""
+def get_version(store: "SqlStore", uri: ModelURI, details: bool = True) -> ModelVersion:
+    """The version a parsed ``models:/`` URI names: one query (plus its aliases and tags with ``details``)."""
+    versions, aliases = s.model_versions, s.model_aliases
+    if uri.alias is not None:
+        query = select(versions).select_from(versions.join(aliases, (versions.c.name == aliases.c.name) & (
+            versions.c.version == aliases.c.version))).where(aliases.c.name == uri.name, aliases.c.alias == uri.alias)
+    elif uri.latest:
+        query = select(versions).where(versions.c.name == uri.name).order_by(versions.c.version.desc()).limit(1)
+    else:
+        query = select(versions).where(versions.c.name == uri.name, versions.c.version == uri.version)
     with store.read() as connection:
-        versions = s.model_versions
-        if uri.alias is not None:
-            number = connection.execute(select(s.model_aliases.c.version).where(
-                s.model_aliases.c.name == uri.name, s.model_aliases.c.alias == uri.alias)).scalar()
-            if number is None:
-                _missing_model(connection, uri.name)
-                known = list(connection.execute(select(s.model_aliases.c.alias).where(
-                    s.model_aliases.c.name == uri.name).order_by(s.model_aliases.c.alias)).scalars())
-                raise ModelNotFoundError(f"model {uri.name!r} has no alias {uri.alias!r}",
-                                         f"its aliases: {', '.join(known) or 'none'}")
-        elif uri.latest:
-            number = connection.execute(select(func.max(versions.c.version)).where(
-                versions.c.name == uri.name)).scalar()
-            if number is None:
-                _missing_model(connection, uri.name)
-                raise ModelNotFoundError(f"model {uri.name!r} has no versions left")
-        else:
-            number = uri.version
-        found = _versions(store, connection, (versions.c.name == uri.name) & (versions.c.version == number))
-        if not found:
-            _missing_model(connection, uri.name)
-            _require_version(connection, uri.name, number)
-    return found[0]
+        row = connection.execute(query).first()
+        if row is None:
+            _explain_missing(connection, uri)
+        if details:
+            return _versions(store, connection, (versions.c.name == row.name) & (versions.c.version == row.version))[0]
+    return ModelVersion(row.name, row.version, row.run_id, row.artifact_name, row.sha256, row.size, row.kind,
+                        row.media_type, row.description, row.created_time, store=store)
+
+
+def _explain_missing(connection: Connection, uri: ModelURI) -> None:
+    """Raise the ModelNotFoundError that says what exists instead."""
+    _missing_model(connection, uri.name)
+    if uri.alias is not None:
+        known = list(connection.execute(select(s.model_aliases.c.alias).where(
+            s.model_aliases.c.name == uri.name).order_by(s.model_aliases.c.alias)).scalars())
+        raise ModelNotFoundError(f"model {uri.name!r} has no alias {uri.alias!r}",
+                                 f"its aliases: {', '.join(known) or 'none'}")
+    if uri.latest:
+        raise ModelNotFoundError(f"model {uri.name!r} has no versions left")
+    _require_version(connection, uri.name, uri.version)
 
 
 def _missing_model(connection: Connection, name: str) -> None:
