@@ -166,8 +166,10 @@ def _load_pickle(data: bytes, trust: Any, call: str, fmt: str) -> Any:
     if trust is not True:
         return _AllowListUnpickler(io.BytesIO(data), {str(t) for t in trust}, call).load()
     if fmt == "joblib":
-        import joblib
-
+        try:
+            import joblib
+        except ImportError as error:
+            raise MissingDependencyError("joblib", "joblib", "loading a .joblib file", str(error)) from None
         return joblib.load(io.BytesIO(data))
     return pickle.loads(data)  # noqa: S301 - the caller said trust=True
 

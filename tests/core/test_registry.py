@@ -133,6 +133,17 @@ def test_a_pickle_loads_only_when_trusted_and_never_runs_code_before(isolated, t
         nbtrack.load_model(run.run_id, "model.pkl", trust="yes")
 
 
+def test_a_joblib_file_is_a_pickle_too(isolated, tmp_path):
+    import joblib
+
+    joblib.dump(logistic(0), tmp_path / "model.joblib")
+    with nbtrack.track("churn") as run:
+        nbtrack.log_artifact(tmp_path / "model.joblib")
+    with pytest.raises(UntrustedModelError, match="is a joblib file"):
+        nbtrack.load_model(run.run_id, "model.joblib")
+    assert nbtrack.load_model(run.run_id, "model.joblib", trust=True).C == 0.5
+
+
 def test_directories_and_other_files_come_back_as_paths(isolated, tmp_path):
     model_dir = tmp_path / "hf-model"
     (model_dir / "tokenizer").mkdir(parents=True)
