@@ -191,8 +191,11 @@ def stored_copy(store_uri: str, data: Any, info: dict, store: bool, max_copy_byt
         else:
             copy, note = _path_copy(target.blobs, info), None
     except Exception as error:  # a full disk, an unreachable store: keep the fingerprint, say why
+        from .flusher import FLUSHER
+
         note = f"not copied: {type(error).__name__}: {error}"
-        print(f"nbtrack: dataset {info.get('name', '')!r}: {note}", file=sys.stderr)
+        if not FLUSHER.reporter.failing:  # a store that is down has said so once already
+            print(f"nbtrack: dataset {info.get('name', '')!r}: {note}", file=sys.stderr)
         return {"stored": None, "copy_note": note}
     return {"stored": copy, **({"copy_note": note} if note else {})}
 

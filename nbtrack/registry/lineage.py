@@ -29,12 +29,14 @@ _uses_lock = threading.Lock()
 
 def record_model_use(entry: dict) -> None:
     """Note in the active run (if any) that it loaded ``entry`` (a version, or a run's artifact)."""
-    from ..run import active_run
+    from ..run import _active, active_run
 
     run = active_run()
     if run is None or entry.get("run_id") == run.run_id:
         return
     with guarded("recording which model the run loaded"), _uses_lock:
+        for ended in set(_uses) - {r.run_id for r in _active}:  # only active runs can still record
+            del _uses[ended]
         uses = _uses.setdefault(run.run_id, [])
         if entry not in uses:
             uses.append(entry)

@@ -163,3 +163,17 @@ def test_diff_and_compare_say_whether_two_runs_saw_the_same_data(isolated):
         assert part in line
     html = compare_html([nbtrack.get_run(r) for r in runs])
     assert 'data-key="datasets.train"' in html and "same data" in html and "rows 50 -&gt; 60" in html
+
+
+def test_a_copy_that_cannot_be_written_keeps_the_fingerprint_and_the_run_goes_on(isolated, tmp_path, monkeypatch,
+                                                                                 capfd):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the artifact directory should be")
+    monkeypatch.setenv("NBTRACK_ARTIFACTS", str(blocked))
+    with nbtrack.track("data") as run:
+        info = nbtrack.log_dataset(_frame(), "train")
+        nbtrack.log_metric("after", 1.0)
+    assert info["stored"] is None and info["copy_note"].startswith("not copied: ")
+    assert "nbtrack: dataset 'train': not copied" in capfd.readouterr().err
+    stored = nbtrack.get_run(run.run_id)
+    assert stored.metrics["after"] == 1.0 and stored.datasets[0]["fingerprint"] == info["fingerprint"]
