@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .names import check_alias, check_model_name, check_version, is_model_uri, parse_model_uri
+from .names import check_alias, check_model_name, check_version, is_model_uri, is_version_text, parse_model_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -80,7 +80,7 @@ def get_model_version(model: str, version: int | str | None = None) -> "ModelVer
     from . import catalog
 
     if version is not None:
-        if isinstance(version, str) and not version.strip().isdigit() and version != "latest":
+        if isinstance(version, str) and version != "latest" and not is_version_text(version):
             uri = f"models:/{check_model_name(model)}@{check_alias(version)}"
         else:
             uri = f"models:/{check_model_name(model)}/{'latest' if version == 'latest' else check_version(version)}"

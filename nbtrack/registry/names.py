@@ -46,12 +46,17 @@ def check_alias(alias: object) -> str:
     return alias
 
 
+def is_version_text(text: str) -> bool:
+    """``"3"`` or ``"v3"``: text that names a version, not an alias."""
+    return text.strip().isdigit() or bool(_VERSION_LIKE.match(text.strip()))
+
+
 def check_version(version: object) -> int:
-    """A version number (1, 2, ...) from an int or its text."""
+    """A version number (1, 2, ...) from an int or its text (``"3"``, ``"v3"``)."""
     if isinstance(version, bool):
         raise ValueError(f"a model version is a positive integer, got {version!r}")
-    if isinstance(version, str) and version.strip().isdigit():
-        version = int(version.strip())
+    if isinstance(version, str) and is_version_text(version):
+        version = int(version.strip().lstrip("vV"))  # "3" or "v3", as versions are shown
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"a model version is a positive integer such as 3, got {version!r}")
     return version

@@ -42,6 +42,7 @@ def test_versions_aliases_tags_and_descriptions(store_uri):
     assert nbtrack.get_model_version("churn", "staging").version == 2
     assert nbtrack.get_model_version("models:/churn/latest").version == 3
     assert nbtrack.get_model_version("churn", 1).sha256 == v1.sha256  # ... a version does not
+    assert nbtrack.get_model_version("churn", "v1").version == nbtrack.get_model_version("models:/churn/v1").version
 
     nbtrack.set_model_description("churn", "predicts churn")
     nbtrack.set_model_description("churn", "tuned C", version=3)
@@ -221,3 +222,18 @@ def test_lineage_links_models_runs_and_parents(isolated):
     assert used.upstream == [producer.run_id]
     assert nbtrack.get_run(child.run_id).lineage.parents == (producer.run_id,)
     assert "produced churn v1 @champion" in str(produced)
+
+
+def test_a_crafted_manifest_cannot_write_outside_its_directory(isolated, tmp_path):
+    import json
+
+    from nbtrack.errors import ArtifactNameError
+    from nbtrack.registry.files import materialize_tree
+
+    blobs = nbtrack.get_store().blobs
+    content, _ = blobs.put_bytes(b"owned")
+    for name in ("../escaped.txt", "/tmp/escaped.txt", "a/../../escaped.txt"):
+        manifest, _ = blobs.put_bytes(json.dumps({name: [content, 5]}).encode())
+        with pytest.raises(ArtifactNameError):
+            materialize_tree(blobs, manifest, "model", dest=tmp_path / "out")
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "out" / "model").exists()
