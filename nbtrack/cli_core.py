@@ -156,6 +156,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         payload = run.to_dict()
         payload["environment"] = run.environment
+        payload["lineage"] = run.lineage.to_dict()  # registered versions, datasets and models used
         echo(json.dumps(_strict_json(payload), indent=2, default=str, allow_nan=False))
         return 0
     echo(f"run {run.run_id}  {run.name}")

@@ -14,7 +14,7 @@ def lineage_facts(record: Any) -> dict[str, str]:
     if lineage.models_used:
         facts["models used"] = ", ".join(str(m) for m in lineage.models_used)
     for dataset in lineage.datasets:
-        facts[f"dataset {dataset.name}"] = str(dataset).split(" ", 1)[1]
+        facts[f"dataset {dataset.name}"] = dataset.summary
     if lineage.parents:
         facts["parents"] = " <- ".join(p[:8] for p in lineage.parents)
     if lineage.children:

@@ -56,12 +56,17 @@ class DatasetUse:
     first_run: str | None
     loaded_from: str | None = None
 
-    def __str__(self) -> str:
+    @property
+    def summary(self) -> str:
+        """``ed55d0293ef4 dataframe 100×3 (stored, first logged by 3f2a9c1b)``."""
         shape = "×".join(map(str, self.shape)) if self.shape else ""
         origin = f", first logged by {self.first_run[:8]}" if self.first_run else ""
         loaded = f", loaded from {self.loaded_from[:8]}" if self.loaded_from else ""
-        return (f"{self.name} {self.fingerprint[:12]} {self.kind} {shape}".rstrip() +
+        return (f"{self.fingerprint[:12]} {self.kind} {shape}".rstrip() +
                 f" ({'stored' if self.stored else 'fingerprint only'}{origin}{loaded})")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.summary}"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ def test_models_commands(isolated):
     as_json = json.loads(run_cli("models", "show", "churn", "--json").stdout)
     assert [v["version"] for v in as_json["versions"]] == [1, 2] and as_json["aliases"] == {"champion": 1, "staging": 2}
 
+    lineage = json.loads(run_cli("show", run.run_id, "--json").stdout)["lineage"]
+    assert [(m["name"], m["version"]) for m in lineage["models_produced"]] == [("churn", 1), ("churn", 2)]
+    assert [(d["name"], d["stored"]) for d in lineage["datasets"]] == [("train", True)]
     shown_run = run_cli("show", run.run_id)
     assert "registered as churn v1 @champion (model.skops)" in shown_run.stdout
     _assert_clean(shown_run.stdout)
