@@ -118,7 +118,7 @@ def test_without_pyarrow_a_dataframe_is_stored_as_csv_with_a_note(isolated, tmp_
     pd.testing.assert_frame_equal(loaded, original)
 
 
-def test_loading_inside_a_run_records_where_the_data_came_from(isolated):
+def test_loading_inside_a_run_records_where_the_data_came_from(store_uri):
     with nbtrack.track("prep") as producer:
         nbtrack.log_dataset(_frame(), "features")
     with nbtrack.track("train") as consumer:
@@ -129,7 +129,7 @@ def test_loading_inside_a_run_records_where_the_data_came_from(isolated):
     assert lineage.upstream == [producer.run_id]
 
 
-def test_gc_keeps_stored_copies_while_a_run_uses_them(isolated, tmp_path):
+def test_gc_keeps_stored_copies_while_a_run_uses_them(store_uri, tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "f.txt").write_text("content")
     with nbtrack.track("data") as run:

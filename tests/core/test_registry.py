@@ -145,7 +145,7 @@ def test_a_joblib_file_is_a_pickle_too(isolated, tmp_path):
     assert nbtrack.load_model(run.run_id, "model.joblib", trust=True).C == 0.5
 
 
-def test_directories_and_other_files_come_back_as_paths(isolated, tmp_path):
+def test_directories_and_other_files_come_back_as_paths(store_uri, tmp_path):
     model_dir = tmp_path / "hf-model"
     (model_dir / "tokenizer").mkdir(parents=True)
     (model_dir / "config.json").write_text('{"layers": 2}')
@@ -194,7 +194,7 @@ def test_clear_errors_for_names_aliases_uris_and_missing_things(isolated):
     assert nbtrack.get_model("churn").aliases == {"champion": 1}  # nothing half-done
 
 
-def test_gc_keeps_what_the_registry_references(isolated):
+def test_gc_keeps_what_the_registry_references(store_uri):
     run = _trained_run(0)
     version = nbtrack.register_model(run, "model.skops", "churn")
     nbtrack.delete_run(run.run_id)
@@ -206,7 +206,7 @@ def test_gc_keeps_what_the_registry_references(isolated):
     assert not store.blobs.exists(version.sha256)
 
 
-def test_lineage_links_models_runs_and_parents(isolated):
+def test_lineage_links_models_runs_and_parents(store_uri):
     with nbtrack.track("churn") as producer:
         nbtrack.log_artifact(logistic(0), "model.skops")
         with nbtrack.track(nested=True) as child:
