@@ -149,6 +149,18 @@ def register(store: "SqlStore", run_id: str, artifact_name: str, name: str, alia
                         store)
 
 
+def create_model(store: "SqlStore", name: str, description: str = "", tags: dict[str, str] | None = None) -> bool:
+    """Create a model without versions (MLflow's ``create_registered_model``); False when it exists."""
+    with store.write() as connection:
+        now = time.time()
+        created = connection.execute(_insert(store, s.registered_models).values(
+            name=name, description=description, last_version=0, created_time=now, updated_time=now
+        ).on_conflict_do_nothing(index_elements=["name"])).rowcount
+        if created:
+            _upsert_tags(store, connection, s.model_tags, {"name": name}, tags or {})
+    return bool(created)
+
+
 def set_alias(store: "SqlStore", name: str, alias: str, version: int) -> None:
     """Point ``alias`` of ``name`` at ``version`` (moving it if it pointed elsewhere)."""
     with store.write() as connection:
