@@ -130,11 +130,11 @@ class RegistryCalls:
 
     def create_registered_model(self, name: str, tags: dict[str, Any] | None = None,
                                 description: str | None = None) -> RegisteredModel:
-        from ..registry import _tags, _text, catalog
-        from ..registry.names import check_model_name
+        from ..registry import catalog
+        from ..registry.names import check_description, check_model_name, check_tags
 
         name = check_model_name(name)
-        if not catalog.create_model(self._store, name, _text("description", description or ""), _tags(tags)):
+        if not catalog.create_model(self._store, name, check_description(description or ""), check_tags(tags)):
             raise MlflowException(f"a registered model named {name!r} already exists", "RESOURCE_ALREADY_EXISTS")
         return self.get_registered_model(name)
 
@@ -172,14 +172,14 @@ class RegistryCalls:
                              tags: dict[str, Any] | None = None, run_link: str | None = None,
                              description: str | None = None, await_creation_for: int = 300) -> ModelVersion:
         """A new version of ``name`` from ``runs:/<run_id>/<path>``, or from ``run_id`` and an artifact path."""
-        from ..registry import _tags, _text, catalog
-        from ..registry.names import check_model_name
+        from ..registry import catalog
+        from ..registry.names import check_description, check_model_name, check_tags
 
         if run_id is not None and not str(source).startswith(("runs:/", "models:/")):
             source = f"runs:/{run_id}/{source}"
         source_run, path = source_of(source)
-        version = catalog.register(self._store, source_run, path, check_model_name(name), (), _tags(tags),
-                                   _text("description", description) if description is not None else None)
+        version = catalog.register(self._store, source_run, path, check_model_name(name), (), check_tags(tags),
+                                   check_description(description) if description is not None else None)
         return to_version(version)
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
@@ -239,16 +239,16 @@ class RegistryCalls:
 
     def _catalog_call(self, call: str, name: str, *arguments: Any) -> Any:
         """A registry change on this client's store, with the argument checks of ``nbtrack``'s own calls."""
-        from ..registry import _tags, _text, catalog
-        from ..registry.names import check_alias, check_model_name, check_version
+        from ..registry import catalog
+        from ..registry.names import check_alias, check_description, check_model_name, check_tags, check_version
 
         checked: list[Any] = [check_model_name(name)]
         if call == "set_alias":
             checked += [check_alias(arguments[0]), check_version(arguments[1])]
         elif call == "set_description":
-            checked += [_text("description", arguments[0]), *[check_version(v) for v in arguments[1:]]]
+            checked += [check_description(arguments[0]), *[check_version(v) for v in arguments[1:]]]
         elif call == "set_tags":
-            checked += [_tags(arguments[0]), *[check_version(v) for v in arguments[1:]]]
+            checked += [check_tags(arguments[0]), *[check_version(v) for v in arguments[1:]]]
         elif call == "delete_tag":
             checked += [arguments[0], *[check_version(v) for v in arguments[1:]]]
         elif call == "delete_alias":

@@ -11,7 +11,16 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .names import check_alias, check_model_name, check_version, is_model_uri, is_version_text, parse_model_uri
+from .names import (
+    check_alias,
+    check_description,
+    check_model_name,
+    check_tags,
+    check_version,
+    is_model_uri,
+    is_version_text,
+    parse_model_uri,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -35,24 +44,14 @@ def _run_and_store(run: Any) -> tuple["SqlStore", str]:
     return store_and_run_id(run)
 
 
+def _optional_version(version: int | str | None) -> int | None:
+    return None if version is None else check_version(version)
+
+
 def _aliases(alias: str | Iterable[str] | None) -> list[str]:
     if alias is None:
         return []
     return [check_alias(alias)] if isinstance(alias, str) else [check_alias(a) for a in alias]
-
-
-def _tags(tags: dict[str, Any] | None) -> dict[str, str]:
-    from ..values import check_key, tag_value
-
-    return {check_key("tag", k): tag_value(k, v) for k, v in (tags or {}).items()}
-
-
-def _text(what: str, text: Any) -> str:
-    from ..values import check_text
-
-    if not isinstance(text, str):
-        raise TypeError(f"a {what} is text, not {type(text).__name__}")
-    return check_text(what, text)
 
 
 def register_model(run: Any, artifact_name: str, name: str, alias: str | Iterable[str] | None = None,
@@ -68,8 +67,8 @@ def register_model(run: Any, artifact_name: str, name: str, alias: str | Iterabl
     from . import catalog
 
     name = check_model_name(name)
-    aliases, version_tags = _aliases(alias), _tags(tags)
-    text = _text("description", description) if description is not None else None
+    aliases, version_tags = _aliases(alias), check_tags(tags)
+    text = check_description(description) if description is not None else None
     store, run_id = _run_and_store(run)
     return catalog.register(store, run_id, artifact_name, name, aliases, version_tags, text)
 
@@ -175,22 +174,22 @@ def set_model_description(name: str, description: str, version: int | None = Non
     """Set the description of the model, or of one of its versions."""
     from . import catalog
 
-    catalog.set_description(_store(), check_model_name(name), _text("description", description),
-                            None if version is None else check_version(version))
+    catalog.set_description(_store(), check_model_name(name), check_description(description),
+                            _optional_version(version))
 
 
 def set_model_tags(name: str, tags: dict[str, Any], version: int | None = None) -> None:
     """Set tags of the model, or of one of its versions."""
     from . import catalog
 
-    catalog.set_tags(_store(), check_model_name(name), _tags(tags), None if version is None else check_version(version))
+    catalog.set_tags(_store(), check_model_name(name), check_tags(tags), _optional_version(version))
 
 
 def delete_model_tag(name: str, key: str, version: int | None = None) -> None:
     """Remove a tag of the model, or of one of its versions."""
     from . import catalog
 
-    catalog.delete_tag(_store(), check_model_name(name), key, None if version is None else check_version(version))
+    catalog.delete_tag(_store(), check_model_name(name), key, _optional_version(version))
 
 
 def delete_model(name: str, version: int | None = None) -> list[int]:
@@ -201,4 +200,4 @@ def delete_model(name: str, version: int | None = None) -> list[int]:
     """
     from . import catalog
 
-    return catalog.delete_model(_store(), check_model_name(name), None if version is None else check_version(version))
+    return catalog.delete_model(_store(), check_model_name(name), _optional_version(version))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..values import check_name
+from ..values import check_key, check_name, check_text, tag_value
 
 MAX_NAME = 250
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,249}$")
@@ -60,6 +60,18 @@ def check_version(version: object) -> int:
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"a model version is a positive integer such as 3, got {version!r}")
     return version
+
+
+def check_tags(tags: dict | None) -> dict[str, str]:
+    """Tags of a model or version: keys as run tags' keys, values as text."""
+    return {check_key("tag", k): tag_value(k, v) for k, v in (tags or {}).items()}
+
+
+def check_description(text: object) -> str:
+    """A description: any text the store can keep."""
+    if not isinstance(text, str):
+        raise TypeError(f"a description is text, not {type(text).__name__}")
+    return check_text("description", text)
 
 
 @dataclass(frozen=True)
