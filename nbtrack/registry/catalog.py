@@ -246,6 +246,11 @@ def delete_model(store: "SqlStore", name: str, version: int | None = None) -> li
 def _versions(store: "SqlStore", connection: Connection, where) -> list[ModelVersion]:
     rows = connection.execute(select(s.model_versions).where(where).order_by(
         s.model_versions.c.name, s.model_versions.c.version)).all()
+    return _with_details(store, connection, rows)
+
+
+def _with_details(store: "SqlStore", connection: Connection, rows: Sequence) -> list[ModelVersion]:
+    """ModelVersions of ``model_versions`` rows, with their aliases and tags."""
     if not rows:
         return []
     names = sorted({r.name for r in rows})
@@ -294,7 +299,7 @@ def get_version(store: "SqlStore", uri: ModelURI, details: bool = True) -> Model
         if row is None:
             _explain_missing(connection, uri)
         if details:
-            return _versions(store, connection, (versions.c.name == row.name) & (versions.c.version == row.version))[0]
+            return _with_details(store, connection, [row])[0]
     return ModelVersion(row.name, row.version, row.run_id, row.artifact_name, row.sha256, row.size, row.kind,
                         row.media_type, row.description, row.created_time, store=store)
 

@@ -144,6 +144,8 @@ class SqlStore:
         """A read-only transaction (one consistent snapshot)."""
         try:
             with self.engine.connect() as connection:
+                if self.dialect == "postgresql":  # READ COMMITTED gives each statement its own snapshot
+                    connection.execution_options(isolation_level="REPEATABLE READ")
                 with connection.begin():
                     yield connection
         except OperationalError as error:
