@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import datasets  # a callable module: nbtrack.datasets() lists dataset versions
 from .api import (
     check_filter_keys,
     count_runs,
@@ -49,7 +50,21 @@ from .api import (
     track,
 )
 from .config import get_store, set_experiment, set_store
+from .dataset_store import load_dataset
 from .errors import NbtrackError
+from .registry import (
+    delete_model,
+    delete_model_alias,
+    delete_model_tag,
+    get_model,
+    get_model_version,
+    load_model,
+    models,
+    register_model,
+    set_model_alias,
+    set_model_description,
+    set_model_tags,
+)
 from .run import Run, active_run
 
 __version__ = "0.1.0"
@@ -61,6 +76,10 @@ __all__ = [
     "note_run",
     "delete_run", "restore_run", "rename_experiment", "set_store", "get_store", "set_experiment",
     "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog",
+    # the model registry and stored datasets
+    "register_model", "load_model", "models", "get_model", "get_model_version", "set_model_alias",
+    "delete_model_alias", "set_model_description", "set_model_tags", "delete_model_tag", "delete_model",
+    "datasets", "load_dataset",
 ]
 
 

@@ -88,9 +88,10 @@ def log_figure(figure: Any, name: str, step: int | None = None) -> str:
     return _require("log_figure").log_figure(figure, name, step)
 
 
-def log_dataset(data: Any, name: str) -> dict:
-    """Fingerprint the data the active run used (content hash, shape, columns, dtypes)."""
-    return _require("log_dataset").log_dataset(data, name)
+def log_dataset(data: Any, name: str, store: bool = True, max_copy_bytes: int | str | None = None) -> dict:
+    """Fingerprint the data the active run used (content hash, shape, columns, dtypes) and keep a
+    copy of it when ``store`` and it is at most ``max_copy_bytes`` (default 100 MB); returns the info."""
+    return _require("log_dataset").log_dataset(data, name, store=store, max_copy_bytes=max_copy_bytes)
 
 
 def log_note(text: str) -> None:

@@ -13,7 +13,7 @@ from .errors import NbtrackError
 
 # Modules with a ``register(subparsers)`` function; a missing layer simply adds nothing.
 COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.cli_db", "nbtrack.notebook.commands", "nbtrack.dashboards.commands",
-                   "nbtrack.interop.commands", "nbtrack.ui.commands")
+                   "nbtrack.interop.commands", "nbtrack.ui.commands", "nbtrack.registry.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # Commands that only read the store; run on a missing store they fail instead of creating one.
-READ_ONLY_COMMANDS = frozenset({"ls", "show", "diff", "export", "experiments", "checkout", "report", "ui"})
+READ_ONLY_COMMANDS = frozenset({"ls", "show", "diff", "export", "experiments", "checkout", "report", "ui", "datasets"})
 
 
 def _print_error(command: str, error: BaseException) -> None:

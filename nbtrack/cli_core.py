@@ -165,6 +165,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         payload = run.to_dict()
         payload["environment"] = run.environment
+        payload["lineage"] = run.lineage.to_dict()  # registered versions, datasets and models used
         echo(json.dumps(_strict_json(payload), indent=2, default=str, allow_nan=False))
         return 0
     echo(f"run {run.run_id}  {run.name}")
@@ -179,6 +180,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         echo("\nnotes:\n  " + run.notes.strip().replace("\n", "\n  "))
     _section("datasets", {d["name"]: f"{d['fingerprint'][:12]} {d.get('shape', '')}" for d in run.datasets})
     _section("artifacts", {a.name: f"{a.kind}, {a.size} bytes, {a.sha256[:12]}" for a in run.artifacts})
+    from .registry.commands import lineage_lines  # registered versions, stored datasets, models used
+
+    for line in lineage_lines(run):
+        echo(line)
     from .notebook.stored_snapshot import snapshot_note
 
     note = snapshot_note(run.document("notebook"))
@@ -234,6 +239,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
                    and not (is_system_tag(k) and title == "tags")}
         _print_changes(title, changed)
     _print_changes("environment", environment_differences(a.environment, b.environment))
+    from .registry.datadiff import dataset_changes, summary_lines  # did the two runs see the same data?
+
+    echo("")
+    for line in summary_lines(dataset_changes(a.datasets, b.datasets)):
+        echo(line)
     return 0
 
 

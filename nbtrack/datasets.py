@@ -1,9 +1,16 @@
-"""Dataset fingerprints: the same data gives the same fingerprint, different data another."""
+"""Dataset fingerprints: the same data gives the same fingerprint, different data another.
+
+The module is also callable: ``nbtrack.datasets(name=None, include_deleted=False)`` lists the
+dataset versions in the store (:func:`nbtrack.dataset_store.datasets`). A plain function of that
+name in the package would be replaced by this module the first time anything imports it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +87,15 @@ def fingerprint(data: Any) -> dict:
         return _array_fingerprint(data)
     raise TypeError(f"cannot fingerprint a {type(data).__name__}: pass a pandas DataFrame or Series, "
                     "a numpy array, or a path to a file or directory")
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, name: str | None = None, include_deleted: bool = False) -> Any:
+        """Dataset versions, one row per (name, fingerprint), with the runs that used each
+        (see :func:`nbtrack.dataset_store.datasets`)."""
+        from .dataset_store import datasets
+
+        return datasets(name, include_deleted)
+
+
+sys.modules[__name__].__class__ = _CallableModule

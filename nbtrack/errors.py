@@ -192,3 +192,39 @@ class QueryTimeoutError(NbtrackError, TimeoutError):
         self.seconds = seconds
         super().__init__(f"the query took longer than {seconds:g} s and was stopped: narrow the filter "
                          "(fewer comparisons, an experiment), or raise NBTRACK_QUERY_TIMEOUT (seconds, 0 = no limit)")
+# -- model registry and stored datasets (nbtrack/registry, nbtrack/dataset_store.py) ---------------
+
+class ModelNotFoundError(NbtrackError, LookupError):
+    """No registered model, version or alias matches."""
+
+    def __init__(self, what: str, hint: str = "list them with nbtrack.models() or `nbtrack models ls`") -> None:
+        self.what = what
+        super().__init__(f"{what}: {hint}")
+
+
+class UntrustedModelError(NbtrackError, TypeError):
+    """Loading the model would run or build code nbtrack cannot vouch for; the caller must say it trusts it.
+
+    ``kind`` is ``"skops"`` or ``"pickle"``; ``types`` names what the file would import or build.
+    """
+
+    def __init__(self, message: str, kind: str, types: list[str]) -> None:
+        self.kind, self.types = kind, list(types)
+        super().__init__(message)
+
+
+class DatasetNotFoundError(NbtrackError, LookupError):
+    """The run logged no dataset of that name."""
+
+    def __init__(self, run_id: str, name: str, available: list[str]) -> None:
+        self.run_id, self.name = run_id, name
+        shown = ", ".join(available[:10]) or "none"
+        super().__init__(f"run {run_id[:8]} logged no dataset {name!r} (it has: {shown})")
+
+
+class DatasetNotStoredError(NbtrackError, LookupError):
+    """The dataset was fingerprinted but its content was not copied (too large, or store=False)."""
+
+    def __init__(self, run_id: str, name: str, reason: str) -> None:
+        self.run_id, self.name, self.reason = run_id, name, reason
+        super().__init__(f"dataset {name!r} of run {run_id[:8]} has no stored copy: {reason}")

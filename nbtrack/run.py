@@ -397,18 +397,28 @@ class Run:
         if errors_document(still) != before:
             self.set_document("artifact_errors", errors_document(still))
 
-    def log_dataset(self, data: Any, name: str) -> dict:
-        """Fingerprint a DataFrame, array or file (content hash, shape, columns, dtypes)."""
+    def log_dataset(self, data: Any, name: str, store: bool = True, max_copy_bytes: int | str | None = None) -> dict:
+        """Fingerprint a DataFrame, Series, array, file or directory (content hash, shape, columns, dtypes)
+        and, with ``store``, keep a copy of it unless it is larger than ``max_copy_bytes`` (default
+        ``NBTRACK_DATASET_COPY_LIMIT`` or 100 MB): see :mod:`nbtrack.dataset_store`."""
+        from .dataset_store import stored_copy
         from .datasets import fingerprint
 
         self._check_open()
+        check_key("dataset", name)
         info = fingerprint(data)
+        info.update(stored_copy(self.store_uri, data, dict(info, name=name), store, max_copy_bytes))
+        self.record_dataset(name, info)
+        return info
+
+    def record_dataset(self, name: str, info: dict) -> None:
+        """Record a dataset whose fingerprint (and stored copy) is known, e.g. one loaded from another run."""
+        self._check_open()
         row = {"run_id": self.run_id, "name": check_key("dataset", name), "fingerprint": info["fingerprint"],
                "info": _json(info), "created_time": time.time()}
         with self._lock:
             self._pending.datasets.append(row)
             self._touched = True
-        return info
 
     def set_document(self, key: str, value: Any, *, redacted: list | None = None) -> None:
         """Attach a JSON-able document (stored once per distinct content; setting a key again

@@ -50,6 +50,12 @@ def compare_html(records: Sequence[Any], directions: Mapping[str, str] | None = 
             rows.append({"key": key, "differs": differs, "cells": cells})
         if rows:
             sections.append((kind, rows))
+    # -- datasets (nbtrack.registry.datadiff): which data version each run saw, what changed
+    from ..registry.datadiff import compare_rows
+
+    data_rows = [row for row in compare_rows(records) if row["differs"] or not differences_only]
+    if data_rows:
+        sections.append(("datasets", data_rows))
     return str(macro("compare.html", "compare_table", head, sections, len(records) + 1))
 
 

@@ -247,6 +247,11 @@ def detail_html(record: Any) -> str:
     parts.append(section("Environment", environment_html(environment) if not error else _error(error)))
     parts.append(section("Datasets", datasets_html(getattr(record, "datasets", None))))
     parts.append(section("Artifacts", artifacts_html(getattr(record, "artifacts", []) or [])))
+    # -- lineage (nbtrack.registry): registered versions, datasets and models used, parents, children
+    from ..registry.html import lineage_html
+
+    lineage, error = _guard(lambda: lineage_html(record))
+    parts.append(section("Lineage", lineage if not error else _error(error), "nbtrack-lineage"))
     failure, _ = _document(record, "error")
     if failure:
         trace = failure.get("traceback") if isinstance(failure, Mapping) else None

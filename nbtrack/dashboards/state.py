@@ -290,7 +290,12 @@ class DashboardState(HasTraits):
                 self.running = int(summary.statuses.get("RUNNING", 0))
                 if self.columns_auto:
                     self.columns = default_columns(summary)
-                self.rows = frame.to_dict("records")  # with include_deleted, each row has "deleted"
+                rows = frame.to_dict("records")  # with include_deleted, each row has "deleted"
+                with guarded("listing the registered models of the page"):  # row["models"]: "churn v3 @champion"
+                    from ..registry.html import with_registered_models
+
+                    with_registered_models(rows)
+                self.rows = rows
                 self.version += 1
             finally:
                 self._loading = False

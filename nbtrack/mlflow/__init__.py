@@ -44,7 +44,8 @@ __all__ = [
     "get_experiment_by_name", "create_experiment", "search_experiments", "start_run", "end_run", "active_run",
     "last_active_run", "get_run", "get_parent_run", "delete_run", "log_param", "log_params", "log_metric",
     "log_metrics", "set_tag", "set_tags", "log_artifact", "log_artifacts", "log_dict", "log_text", "log_figure",
-    "log_image", "log_table", "log_input", "get_artifact_uri", "search_runs", "autolog", "MlflowClient",
+    "log_image", "log_table", "log_input", "get_artifact_uri", "search_runs", "autolog", "register_model",
+    "MlflowClient",
     "ActiveRun", "Run", "Experiment", "RunStatus", "ViewType", "MlflowException", "entities", "data",
     "tracking", "exceptions",
 ]
@@ -322,6 +323,15 @@ def search_runs(experiment_ids: list[str] | None = None, filter_string: str = ""
     else:
         names = [lifecycle.state.active_experiment]
     return client._search(names, filter_string, run_view_type, max_results, order_by, output_format)
+
+
+def register_model(model_uri: str, name: str, await_registration_for: int = 300, *,
+                   tags: dict[str, Any] | None = None) -> Any:
+    """Register ``runs:/<run_id>/<path>`` as the next version of ``name`` in nbtrack's registry
+    (:mod:`nbtrack.mlflow.registry`); load it with ``mlflow.<flavor>.load_model("models:/NAME/1")``."""
+    from .registry import register_model as register
+
+    return register(model_uri, name, await_registration_for, tags=tags)
 
 
 def autolog(**kwargs: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from . import targets
 from .entities import Experiment, Metric, PagedList, Run, RunStatus, ViewType, iterate_metrics
 from .exceptions import MlflowException
+from .registry import RegistryCalls
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store.sql import SqlStore
@@ -21,8 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_METRICS, MAX_PARAMS_TAGS, MAX_ENTITIES = 1000, 100, 1000
 
 
-class MlflowClient:
-    """A client of the nbtrack store (``tracking_uri``: another store; default the current one)."""
+class MlflowClient(RegistryCalls):
+    """A client of the nbtrack store (``tracking_uri``: another store; default the current one); the
+    registry calls (:class:`nbtrack.mlflow.registry.RegistryCalls`) act on the same store."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         from .uris import store_uri_for
@@ -30,7 +32,8 @@ class MlflowClient:
         if registry_uri is not None:
             from .unsupported import refuse
 
-            refuse("MlflowClient(registry_uri=...)", "nbtrack has no model registry: log models as artifacts")
+            refuse("MlflowClient(registry_uri=...)", "nbtrack's model registry lives in the tracking store: "
+                   "drop registry_uri (MlflowClient(tracking_uri=...) chooses the store)")
         self._uri = store_uri_for(tracking_uri) if tracking_uri is not None else None
 
     # --- plumbing -----------------------------------------------------------------------

@@ -20,23 +20,28 @@ def _like(pattern: str, text: str, ignore_case: bool) -> bool:
     return re.fullmatch(regex, text, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
 
 
-def _compare(node: Any, experiment: Experiment) -> bool:
+def _compare(node: Any, experiment: Experiment, value_of: Callable[[Any, str], Any] | None = None) -> bool:
+    """Whether ``experiment`` matches the parsed filter; ``value_of(item, key)`` reads another kind of
+    item (the model registry's searches: ``name``, ``run_id``), else the experiment's name is compared."""
     from ..store.filters import And, Compare, Not, Or
 
     if isinstance(node, And):
-        return all(_compare(item, experiment) for item in node.items)
+        return all(_compare(item, experiment, value_of) for item in node.items)
     if isinstance(node, Or):
-        return any(_compare(item, experiment) for item in node.items)
+        return any(_compare(item, experiment, value_of) for item in node.items)
     if isinstance(node, Not):
-        return not _compare(node.item, experiment)
+        return not _compare(node.item, experiment, value_of)
     assert isinstance(node, Compare)
     field = node.field
-    if field.entity != "attributes" or field.key not in ("name", "run_id"):
+    if value_of is not None:
+        value = value_of(experiment, field.key if field.entity == "attributes" else f"{field.entity}.{field.key}")
+    elif field.entity != "attributes" or field.key not in ("name", "run_id"):
         from .unsupported import refuse
 
         refuse(f"search_experiments(filter_string=...{field.entity}.{field.key}...)",
                "filter experiments by name (name = 'x', name LIKE 'x%'); nbtrack experiments have no tags")
-    value = experiment.name
+    else:
+        value = experiment.name
     op = node.op
     if op == "=":
         result = value == node.value
@@ -52,6 +57,16 @@ def _compare(node: Any, experiment: Experiment) -> bool:
         result = {"<": value < str(node.value), "<=": value <= str(node.value), ">": value > str(node.value),
                   ">=": value >= str(node.value)}[op]
     return result != node.negate
+
+
+def item_filter(filter_string: str | None, value_of: Callable[[Any, str], Any]) -> Callable[[Any], bool]:
+    """A predicate for MLflow's filter on other items (registered models, model versions)."""
+    from ..store.filters import parse_filter
+
+    tree = parse_filter(filter_string)
+    if tree is None:
+        return lambda item: True
+    return lambda item: _compare(tree, item, value_of)
 
 
 def experiment_filter(filter_string: str | None) -> Callable[[Experiment], bool]:

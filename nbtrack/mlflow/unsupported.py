@@ -12,14 +12,13 @@ CALLS: dict[str, str] = {
     "set_experiment_tag": "nbtrack experiments have no tags: tag the runs (mlflow.set_tags / nbtrack.tag_run)",
     "set_experiment_tags": "nbtrack experiments have no tags: tag the runs (mlflow.set_tags / nbtrack.tag_run)",
     "delete_experiment": "delete its runs with nbtrack.delete_run(run_id) (then `nbtrack gc`)",
-    "register_model": "log the model as an artifact: nbtrack.log_artifact(model, name='model.skops')",
     "log_model": "log the model as an artifact: nbtrack.log_artifact(model, name='model.skops')",
-    "load_model": "nbtrack.get_run(run_id).artifact('model.skops').load()",
+    "load_model": "mlflow.<flavor>.load_model(uri) or nbtrack.load_model('models:/NAME@ALIAS')",
     "evaluate": "compute the metrics yourself and log them with mlflow.log_metrics",
     "log_trace": "nbtrack does not record traces",
     "start_span": "nbtrack does not record traces",
     "trace": "nbtrack does not record traces",
-    "set_registry_uri": "nbtrack has no model registry: log models as artifacts (nbtrack.log_artifact)",
+    "set_registry_uri": "nbtrack's model registry lives in the tracking store: mlflow.set_tracking_uri(uri)",
     "run": "MLflow Projects are not supported: run the code (or `nbtrack run notebook.ipynb`) directly",
     "projects": "MLflow Projects are not supported: run the code (or `nbtrack run notebook.ipynb`) directly",
     "set_system_metrics_sampling_interval": "nbtrack does not sample system metrics through nbtrack.mlflow",
@@ -37,7 +36,6 @@ FLAVOR_HINTS: dict[str, str] = {
     "autolog": "nbtrack.autolog() covers scikit-learn, XGBoost, LightGBM, Lightning, Keras and transformers",
     "log_model": "nbtrack.log_artifact(model, name='model.skops') (scikit-learn) or name='model.pkl'",
     "save_model": "nbtrack.log_artifact(model, name='model.skops') (scikit-learn) or name='model.pkl'",
-    "load_model": "nbtrack.get_run(run_id).artifact('model.skops').load()",
     "download_artifacts": "mlflow.MlflowClient().download_artifacts(run_id, path, dst_path)",
     "list_artifacts": "mlflow.MlflowClient().list_artifacts(run_id, path)",
     "load_dict": "json.loads(nbtrack.get_run(run_id).artifact(name).read_text())",
@@ -66,6 +64,10 @@ class FlavorModule(types.ModuleType):
         if name.startswith("__"):
             raise AttributeError(name)
         flavor = self.__name__.rsplit(".", 1)[-1]
+        if name == "load_model":  # models:/ and runs:/ URIs through nbtrack.load_model (nbtrack.mlflow.registry)
+            from .registry import load_model
+
+            return load_model
         if name == "autolog":
             from .autologging import FLAVOR_FRAMEWORKS, flavor_autolog
 

@@ -15,6 +15,7 @@ from . import schema as s
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from ..registry.lineage import Lineage
     from .sql import SqlStore
 
 
@@ -92,6 +93,14 @@ class RunRecord:
     @property
     def error(self) -> dict | None:
         return self.document("error")
+
+    @property
+    def lineage(self) -> "Lineage":
+        """Datasets and models this run used, model versions it produced, parents, children
+        (:class:`nbtrack.registry.lineage.Lineage`)."""
+        from ..registry.lineage import lineage_of
+
+        return lineage_of(self)
 
     def metric_history(self, key: str) -> "pd.DataFrame":
         """Every point logged for ``key``: step, value, timestamp (UTC)."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -26,7 +27,8 @@ from sqlalchemy import (
 # v2: metric steps and artifact sizes are 64-bit.
 # v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
 # v4: run_summary (the per-run summary row) and ix_tags_key.
-SCHEMA_VERSION = 4
+# v5: the model registry (registered_models, model_versions, model_aliases, model_tags, model_version_tags).
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -170,4 +172,67 @@ run_summary = Table(
     metadata,
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("body", Text, nullable=False),
+)
+
+# -- the model registry (nbtrack/registry) --------------------------------------------------------
+# A version pins its artifact's content (sha256, kind, media type): it never changes, and it
+# outlives its run (no foreign key to runs: gc may purge the run, the version keeps its blob).
+# Aliases and version tags go with their version (ON DELETE CASCADE), so no alias can point
+# at a version that is gone. ``last_version`` numbers versions: a deleted number is never reused.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(250), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("last_version", Integer, nullable=False, default=0),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(250), ForeignKey("registered_models.name", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("run_id", String(32), nullable=False),
+    Column("artifact_name", String(1000), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_time", Float, nullable=False),
+    Index("ix_model_versions_run_id", "run_id"),
+    Index("ix_model_versions_sha256", "sha256"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(250), primary_key=True),
+    Column("alias", String(250), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_time", Float, nullable=False),
+    ForeignKeyConstraint(["name", "version"], ["model_versions.name", "model_versions.version"],
+                         ondelete="CASCADE"),
+)
+
+model_tags = Table(
+    "model_tags",
+    metadata,
+    Column("name", String(250), ForeignKey("registered_models.name", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("name", String(250), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(["name", "version"], ["model_versions.name", "model_versions.version"],
+                         ondelete="CASCADE"),
 )

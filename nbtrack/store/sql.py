@@ -162,6 +162,8 @@ class SqlStore:
         """A read-only transaction (one consistent snapshot)."""
         try:
             with forkguard.transaction(), self.engine.connect() as connection:
+                if self.dialect == "postgresql":  # READ COMMITTED gives each statement its own snapshot
+                    connection.execution_options(isolation_level="REPEATABLE READ")
                 with connection.begin():
                     yield connection
         except DatabaseError as error:  # OperationalError and e.g. 'database disk image is malformed'
@@ -511,6 +513,9 @@ class SqlStore:
             if dry_run and deleted:
                 query = query.where(s.artifacts.c.run_id.not_in(deleted))
             referenced = set(connection.execute(query).scalars())
+            from ..registry.catalog import referenced_blobs  # registered models and stored datasets
+
+            referenced |= referenced_blobs(self, connection, deleted if dry_run else ())
         removed = freed = 0
         cutoff = time.time() - grace_seconds
         for sha, mtime in list(self.blobs.iter_blobs()):

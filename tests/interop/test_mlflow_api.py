@@ -139,8 +139,8 @@ def test_set_tracking_uri_takes_nbtrack_stores_and_refuses_mlflow_ones(tmp_path)
 
 
 def test_unsupported_calls_raise_and_say_what_to_use():
-    with pytest.raises(NotImplementedError, match=r"mlflow.register_model is not supported.*log_artifact"):
-        mlflow.register_model("runs:/x/model", "name")
+    with pytest.raises(mlflow.MlflowException, match="nbtrack registers a run's artifact"):  # the registry is
+        mlflow.register_model("s3://bucket/model", "name")  # mapped: tests/interop/test_mlflow_registry.py
     with pytest.raises(NotImplementedError, match=r"mlflow.sklearn.log_model.*model.skops"):
         mlflow.sklearn.log_model(object(), "model")
     with pytest.raises(NotImplementedError, match="MlflowClient.transition_model_version_stage"):
@@ -169,7 +169,7 @@ def test_autolog_delegates_to_nbtrack_autolog_or_says_it_is_missing():
             mlflow.sklearn.autolog()
     else:  # a flavour's autolog is that framework's switch
         mlflow.sklearn.autolog(disable=True)
-    with pytest.raises(NotImplementedError):  # MLflow's model registry has no nbtrack counterpart
+    with pytest.raises(NotImplementedError):  # autolog does not register models
         mlflow.sklearn.autolog(registered_model_name="churn-model")
     with pytest.raises(NotImplementedError, match="mlflow.prophet.autolog is not supported"):
         mlflow.prophet.autolog()
