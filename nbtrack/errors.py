@@ -173,3 +173,9 @@ class StoreVersionError(NbtrackError):
 
 class StoreUnavailableError(NbtrackError):
     """The store cannot be reached or opened."""
+
+
+class StoreReadOnlyError(StoreUnavailableError):
+    """The store refused a write because this client may only read it (a read-only PostgreSQL role,
+    a SQLite file this user cannot write). A tracked run keeps its data (a transient error: it is
+    written once the store accepts it); an edit (rename, tag, note, delete) fails with this error."""

@@ -25,7 +25,8 @@ from sqlalchemy import (
 
 # v2: metric steps and artifact sizes are 64-bit.
 # v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
-SCHEMA_VERSION = 3
+# v4: who and where (user, host), and what sync needs: when a run last changed, edit times (last wins).
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -57,8 +58,17 @@ runs = Table(
     Column("parent_run_id", String(32)),
     Column("notes", Text, nullable=False, default=""),
     Column("deleted", Boolean, nullable=False, default=False),
+    # v4: who started the run and where (getpass user or NBTRACK_USER; the host name).
+    Column("user_name", String(250)),
+    Column("host_name", String(250)),
+    # v4: the database clock at the last write touching the run (sync's cursor), and when the name and
+    # the deleted flag were last set (an edit made later, anywhere, wins when runs are synced).
+    Column("updated_time", Float),
+    Column("name_time", Float),
+    Column("deleted_time", Float),
     Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     Index("ix_runs_status", "status"),
+    Index("ix_runs_updated_time", "updated_time"),
 )
 
 params = Table(
@@ -110,6 +120,7 @@ tags = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    Column("updated_time", Float),  # v4: when the tag was set (the later of two values wins)
 )
 
 artifacts = Table(
@@ -142,6 +153,8 @@ run_notes = Table(
     metadata,
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("note_id", String(32), primary_key=True),
+    Column("text", Text),  # v4: the note itself (sync sends each note once); NULL for notes of v3
+    Column("created_time", Float),
 )
 
 # JSON documents (environment, notebook snapshot info, history, ...) stored once per content.
