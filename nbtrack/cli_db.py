@@ -15,6 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Back up a shared store first: clients on an older nbtrack cannot use it afterwards.")
     upgrade.add_argument("uri", nargs="?", help="store URI or SQLite file (default: --store, $NBTRACK_STORE, "
                                                 "else the discovered store)")
+    upgrade.add_argument("--artifacts", metavar="URL",
+                         help="record where the store's artifact blobs are (e.g. s3://bucket/prefix), for every "
+                              "client that sets no NBTRACK_ARTIFACTS (credentials never go in the URL)")
     upgrade.set_defaults(func=cmd_upgrade)
     version = commands.add_parser("version", help="the schema version of the store and of this nbtrack")
     version.add_argument("uri", nargs="?", help="store URI or SQLite file (default as for upgrade)")
@@ -35,6 +38,9 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     store = _open(args.uri)
     try:
         found, now = store.upgrade_schema()
+        if args.artifacts:
+            store.record_artifact_root(args.artifacts)
+            print(f"{store.display_uri} keeps its artifacts at {args.artifacts}")
     finally:
         store.close()
     if found is None:
@@ -57,6 +63,9 @@ def cmd_version(args: argparse.Namespace) -> int:
     print(f"store:   {store.display_uri}")
     print(f"schema:  v{found}" if found else "schema:  none (an empty database)")
     print(f"nbtrack: v{schema.SCHEMA_VERSION}")
+    if found:
+        recorded = _recorded_artifacts(store)
+        print(f"artifacts: {recorded or 'not recorded (clients use NBTRACK_ARTIFACTS)'}")
     if not found:
         advice = f"empty: `nbtrack db upgrade {store.display_uri}` creates the schema (any client would too)"
     elif found < schema.SCHEMA_VERSION:
@@ -67,3 +76,10 @@ def cmd_version(args: argparse.Namespace) -> int:
         advice = "up to date"
     print(f"status:  {advice}")
     return 0
+
+
+def _recorded_artifacts(store) -> str | None:
+    try:
+        return store.recorded_artifact_root()
+    except Exception:  # an older schema, a table it cannot read: nothing to say
+        return None
