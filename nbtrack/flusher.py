@@ -87,6 +87,7 @@ class Flusher:
         self._labels: dict[str, str] = {}  # run_id -> "experiment/name", for the exit message
         self._reported: set[tuple] = set()
         self.reporter = StoreProblemReporter()
+        self.exit_hooks: list = []  # called at exit after the final flush (background sync's last pass)
         # threading's exit hooks run before the interpreter starts shutting down (imports and
         # new threads still work there); plain atexit is the fallback.
         register = getattr(threading, "_register_atexit", None)
@@ -295,6 +296,11 @@ class Flusher:
 
         end_active_runs_at_exit()
         self.flush_all(final=True)
+        from .guard import guarded
+
+        for hook in list(self.exit_hooks):
+            with guarded("the exit step of " + getattr(hook, "__module__", "a hook")):
+                hook()
 
 
 FLUSHER = Flusher()
