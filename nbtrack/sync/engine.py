@@ -20,7 +20,7 @@ from ..store.batch import Batch
 from ..store.sql import SqlStore
 from . import cursor as cursors
 from .reading import Chunk, changed_runs, database_now, document_bodies, present_documents, read_chunk, read_points
-from .writing import BlobCopier, apply_edits, write_documents
+from .writing import BlobCopier, apply_edits, order_notes, write_documents
 
 
 def chunk_points() -> int:
@@ -120,11 +120,13 @@ def _send(source: SqlStore, target: SqlStore, run_ids: list[str], copier: BlobCo
         else:
             report.skipped_artifacts.append((row["run_id"], row["name"]))
     noted = {(run_id, note_id) for run_id, note_id, _, _ in theirs.notes}
+    notes = [note for note in mine.notes if note[:2] not in noted]
     target.write_batch(Batch(
         latest={k: v for k, v in mine.latest.items() if not _same_point(theirs.latest.get(k), v)},
         artifacts=artifacts, datasets=_differing_rows(mine.datasets, theirs.datasets, ("run_id", "name")),
-        notes=[note for note in mine.notes if note[:2] not in noted],
-        heartbeats=_heartbeats(source, mine, theirs), ends=_ends(mine, theirs)))
+        notes=notes, heartbeats=_heartbeats(source, mine, theirs), ends=_ends(mine, theirs)))
+    if notes:
+        order_notes(target, {note[0] for note in notes})
     _verify_points(source, target, mine, run_ids, report)
     report.runs += len(mine.runs)
     report.created += len(new)

@@ -41,6 +41,22 @@ def write_documents(store: SqlStore, bodies: dict[str, str], links: list[tuple])
             connection.execute(statement, [dict(run_id=r, key=k, sha256=d) for r, k, d in links])
 
 
+def order_notes(store: SqlStore, run_ids: Iterable[str]) -> None:
+    """Notes arrive from several stores in any order; a run's notes text is its notes in the order they
+    were written (every store then shows the same text). Notes of before v4 are one note (``legacy``)."""
+    from sqlalchemy import select
+
+    n = s.run_notes.c
+    with store.write() as connection:
+        for run_id in sorted(set(run_ids)):
+            locked = select(s.runs.c.notes).where(s.runs.c.run_id == run_id)
+            current = connection.execute(locked.with_for_update() if store.dialect == "postgresql" else locked).scalar()
+            texts = connection.execute(select(n.text).where(n.run_id == run_id, n.text.is_not(None)).order_by(
+                n.created_time, n.note_id)).scalars().all()
+            if texts and "".join(texts) != current:
+                connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(notes="".join(texts)))
+
+
 def apply_edits(store: SqlStore, sent: Iterable[RunRow], found: dict[str, RunRow]) -> int:
     """Names and deleted flags edited later than the other store's (each edit carries its time; the later
     one wins, ties go to the greater value so every store agrees). Returns the edits applied."""
