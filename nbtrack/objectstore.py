@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import posixpath
@@ -66,7 +67,8 @@ def filesystem(url: str) -> tuple[Any, str]:
     protocol = protocol_of(url)
     options: dict[str, Any] = {}
     if protocol in ("s3", "s3a"):
-        options["default_block_size"] = part_size()
+        # a file system of its own: fsspec's instance cache would hand over another store's credentials
+        options.update(default_block_size=part_size(), skip_instance_cache=True)
     try:
         fs, root = url_to_fs(url, **options)
     except ImportError as error:
@@ -133,8 +135,7 @@ def write_remote(fs: Any, target: str, write: Callable[[Any], None], root_url: s
         except Exception as error:  # noqa: BLE001 - botocore/aiohttp/fsspec errors have no common base
             _remove_quietly(fs, temporary)
             if isinstance(error, PermissionError) or attempt == attempts - 1:
-                raise ArtifactWriteError(shown, error if isinstance(error, OSError) else OSError(
-                    f"{type(error).__name__}: {error}")) from error
+                raise ArtifactWriteError(shown, _as_os_error(error)) from error
             time.sleep(min(0.5 * 2 ** attempt, 4.0))
             _forget_listing(fs, target)
 
@@ -144,10 +145,10 @@ def _upload(fs: Any, temporary: str, write: Callable[[Any], None], expected: str
     sink = _Hashing(out)
     try:
         write(sink)
+        out.close()  # completes the multipart upload
     except BaseException:
         _discard(out)
         raise
-    out.close()  # completes the multipart upload
     if sink.hasher.hexdigest() != expected:
         raise ArtifactWriteError(posixpath.dirname(temporary), OSError(
             "the content changed while it was being stored (a file written to meanwhile?); log it again"))
@@ -156,16 +157,25 @@ def _upload(fs: Any, temporary: str, write: Callable[[Any], None], expected: str
         raise OSError(f"the object store holds {stored} of {sink.size} bytes after the upload")
 
 
+def _as_os_error(error: BaseException) -> OSError:
+    """An OSError with an errno and one short line (botocore's messages carry whole request URLs)."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return error
+    text = (str(error).strip().splitlines() or [""])[0]
+    text = f"{type(error).__name__}: {text[:200] + '…' if len(text) > 200 else text}"
+    return OSError(errno.EIO, text)
+
+
 def _discard(out: Any) -> None:
     """Abandon an unfinished upload (an S3 multipart upload is aborted: no object appears)."""
     try:
         if hasattr(out, "discard"):
             out.discard()
-            out.closed = True  # else closing it later would complete the upload with what was sent
         else:
             out.close()
     except Exception:  # the server may be the reason we are here
         pass
+    out.closed = True  # else closing it later (its __del__) would complete the upload with what was sent
 
 
 def _remove_quietly(fs: Any, path: str) -> None:
