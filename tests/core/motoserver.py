@@ -55,9 +55,9 @@ class MotoServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
-            except OSError:
+            except OSError as error:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"moto_server exited: see {self.log_path}")
+                    raise RuntimeError(f"moto_server exited: see {self.log_path}") from error
                 time.sleep(0.1)
         raise RuntimeError("moto_server did not start within 30 s")
 

@@ -86,6 +86,8 @@ def test_artifacts_are_stored_on_s3_and_read_back(moto, s3, tmp_path):
     addresses = {f"{s3}/{a.sha256[:2]}/{a.sha256}" for a in record.artifacts}
     assert set(_objects(moto, s3)) == addresses and len(addresses) >= 4
     _assert_complete_blobs_only(moto, s3)
+    recorded = json.dumps([record.to_dict(), record.environment], default=str)
+    assert SECRET_KEY not in recorded
 
 
 def test_credentials_from_aws_files_are_never_recorded(moto, s3, tmp_path, monkeypatch):
