@@ -19,6 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="record where the store's artifact blobs are (e.g. s3://bucket/prefix), for every "
                               "client that sets no NBTRACK_ARTIFACTS (credentials never go in the URL)")
     upgrade.set_defaults(func=cmd_upgrade)
+    grants = commands.add_parser(
+        "grants", help="print the SQL that lets a writer and a reader role use a PostgreSQL store (docs/team.md)",
+        description="Print the GRANT statements to run as the owner role once `nbtrack db upgrade` created the "
+                    "tables: the writer logs and edits runs, the reader only browses.")
+    grants.add_argument("--owner", required=True, help="the role that owns the tables (runs nbtrack db upgrade)")
+    grants.add_argument("--writer", required=True, help="the role notebooks and scripts log runs with")
+    grants.add_argument("--reader", required=True, help="the role that may only read runs")
+    grants.set_defaults(func=cmd_grants)
     version = commands.add_parser("version", help="the schema version of the store and of this nbtrack")
     version.add_argument("uri", nargs="?", help="store URI or SQLite file (default as for upgrade)")
     version.set_defaults(func=cmd_version)
@@ -83,3 +91,11 @@ def _recorded_artifacts(store) -> str | None:
         return store.recorded_artifact_root()
     except Exception:  # an older schema, a table it cannot read: nothing to say
         return None
+
+
+def cmd_grants(args: argparse.Namespace) -> int:
+    from .roles import grant_statements
+
+    for statement in grant_statements(args.owner, args.writer, args.reader):
+        print(statement + ";")
+    return 0

@@ -79,6 +79,7 @@ class SqlStore:
         """Open the store at ``uri``; ``check_schema=False`` skips the schema check (``nbtrack db``)."""
         self.uri = normalize_uri(uri)
         self.display_uri = redact_uri(self.uri)
+        _register_password(self.uri)
         self.engine = self._create_engine()
         self.dialect = self.engine.dialect.name
         self._last_stale_check = -STALE_CHECK_INTERVAL
@@ -144,9 +145,9 @@ class SqlStore:
                 self.engine.dispose()
             if _is_read_only(error):
                 raise StoreReadOnlyError(
-                    f"cannot write to {self.display_uri}: this client may only read it ({_short(error)}); "
-                    "nothing was written. Writing runs needs a role with write access (see docs/team.md)"
-                ) from error
+                    f"cannot write to {self.display_uri}: this role may not ({_short(error)}); nothing was "
+                    "written. A reader role browses runs; logging and editing runs needs the writer role, "
+                    "nbtrack gc the owner (see docs/team.md)") from error
             raise StoreUnavailableError(f"cannot write to {self.display_uri}: {_short(error)}") from error
 
     @contextmanager
@@ -579,6 +580,22 @@ def default_artifact_root(uri: str) -> str:
 
 def _pg_connect_args(uri: str) -> dict:
     return {"connect_timeout": int(os.environ.get("NBTRACK_CONNECT_TIMEOUT", "5"))}
+
+
+def _register_password(uri: str) -> None:
+    """The store's password is a known secret: redacted wherever it would be recorded or shown."""
+    from sqlalchemy.engine import make_url
+
+    from .. import secrets
+
+    try:
+        url = make_url(uri)
+    except Exception:
+        return
+    secrets.add_known_secret(url.password)
+    for key, value in url.query.items():
+        if any(word in key.lower() for word in ("pass", "secret", "token", "key")):
+            secrets.add_known_secret(value if isinstance(value, str) else None)
 
 
 def _is_read_only(error: DBAPIError) -> bool:
