@@ -20,7 +20,7 @@ from ..store.batch import Batch
 from ..store.sql import SqlStore
 from . import cursor as cursors
 from .reading import Chunk, changed_runs, database_now, document_bodies, present_documents, read_chunk, read_points
-from .writing import BlobCopier, apply_edits, order_notes, write_documents
+from .writing import BlobCopier, apply_edits, order_notes, write_documents, write_points
 
 
 def chunk_points() -> int:
@@ -193,11 +193,11 @@ def _send_points(source: SqlStore, target: SqlStore, mine: Chunk, theirs: Chunk,
     for start in range(0, len(wanted), 200):
         batch_points += read_points(source, wanted[start:start + 200])
         while len(batch_points) >= chunk_points():
-            target.write_batch(Batch(metrics=batch_points[:chunk_points()]))
+            write_points(target, batch_points[:chunk_points()])
             sent += chunk_points()
             batch_points = batch_points[chunk_points():]
     if batch_points:
-        target.write_batch(Batch(metrics=batch_points))
+        write_points(target, batch_points)
         sent += len(batch_points)
     return sent
 

@@ -129,15 +129,19 @@ def _read_part(connection, ids: list[str], chunk: Chunk, details: bool) -> None:
 def read_points(store: SqlStore, wanted: list[tuple[str, str, int | None]]) -> list[tuple]:
     """Metric points (run_id, key, step, value, timestamp) of each (run_id, key) from step ``min_step``
     on (None: all of them), in step order."""
-    m = s.metric_history.c
+    mark = "?" if store.dialect == "sqlite" else "%s"
+    head = f'SELECT step, value, is_nan, "timestamp" FROM metrics WHERE run_id = {mark} AND "key" = {mark}'
     points: list[tuple] = []
     with store.read() as connection:
         for run_id, key, min_step in wanted:
-            query = select(m.step, m.value, m.is_nan, m.timestamp).where(m.run_id == run_id, m.key == key)
-            if min_step is not None:
-                query = query.where(m.step >= min_step)
+            if min_step is None:
+                result = connection.exec_driver_sql(head + ' ORDER BY step, "timestamp"', (run_id, key))
+            else:
+                result = connection.exec_driver_sql(head + f' AND step >= {mark} ORDER BY step, "timestamp"',
+                                                    (run_id, key, min_step))
+            # the driver's own tuples: SQLAlchemy's per-row processing costs more than the read here
             points += [(run_id, key, step, _value(value, is_nan), moment)
-                       for step, value, is_nan, moment in connection.execute(query.order_by(m.step, m.timestamp))]
+                       for step, value, is_nan, moment in result.cursor.fetchall()]
     return points
 
 
