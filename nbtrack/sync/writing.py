@@ -87,13 +87,14 @@ def apply_edits(store: SqlStore, sent: Iterable[RunRow], found: dict[str, RunRow
     r = s.runs.c
     for run in sent:
         there = found.get(run.run_id)
-        if there is None:  # just created from this run: the name is the one sent; the flag may differ
+        if there is None:  # just created from this run: its name set at the start, not deleted
             there = RunRow(**{**run.__dict__, "deleted": False, "deleted_time": None, "name_time": run.start_time})
-        if run.name != there.name and _later(run.name_time, run.name, there.name_time, there.name):
+        # the time moves with the value even when the value is the same: a later edit must compare with it
+        if _later(run.name_time, run.name, there.name_time, there.name):
             statements.append(update(s.runs).where(
                 r.run_id == run.run_id, r.name_time.is_(None) | (r.name_time <= run.name_time)).values(
                 name=run.name, name_time=run.name_time, updated_time=store.now()))
-        if run.deleted != there.deleted and _later(run.deleted_time, run.deleted, there.deleted_time, there.deleted):
+        if _later(run.deleted_time, run.deleted, there.deleted_time, there.deleted):
             statements.append(update(s.runs).where(
                 r.run_id == run.run_id, r.deleted_time.is_(None) | (r.deleted_time <= run.deleted_time)).values(
                 deleted=run.deleted, deleted_time=run.deleted_time, updated_time=store.now()))
