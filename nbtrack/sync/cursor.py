@@ -8,7 +8,6 @@ may have committed after it was read) and skips those whose time is the one alre
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -21,6 +20,11 @@ from sqlalchemy import select
 
 from ..store import schema as s
 from ..store.sql import SqlStore
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: syncs of one pair may overlap (harmless: idempotent)
+    fcntl = None  # type: ignore[assignment]
 
 
 def lag() -> float:
@@ -86,22 +90,22 @@ def save(store: SqlStore, cursor: Cursor) -> None:
 
 @contextmanager
 def exclusive(key: str, local_uri: str, wait: float | None) -> Iterator[bool]:
-    """One sync per pair of stores on this machine at a time (an flock'd file in the journal directory).
+    """One sync per pair of stores on this machine at a time (an flock'd file beside the local store).
 
     Waits ``wait`` seconds at most (None: as long as it takes); yields False when another process still
     holds it then (that one sends the same runs).
     """
-    from ..journal import directories
-
     handle = None
-    for directory in directories(local_uri):
+    for directory in _lock_directories(local_uri):
         try:
             os.makedirs(directory, exist_ok=True)
             handle = open(os.path.join(directory, key.replace(":", "-") + ".lock"), "a")
             break
         except OSError:
             continue
-    if handle is None:  # nowhere to lock: syncs are idempotent, so go on without
+    if handle is None or fcntl is None:  # nowhere to lock: syncs are idempotent, so go on without
+        if handle is not None:
+            handle.close()
         yield True
         return
     try:
@@ -113,6 +117,13 @@ def exclusive(key: str, local_uri: str, wait: float | None) -> Iterator[bool]:
         yield True
     finally:
         handle.close()
+
+
+def _lock_directories(uri: str) -> list[str]:
+    """``sync/`` beside a SQLite store, else (or when unwritable) the user's cache."""
+    from ..journal import directories
+
+    return [os.path.join(os.path.dirname(path), "sync") for path in directories(uri)]
 
 
 def _try_lock(handle, deadline: float) -> bool:
