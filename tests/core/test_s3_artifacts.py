@@ -240,3 +240,19 @@ def test_a_client_killed_mid_upload_leaves_no_blob_at_an_address(moto, s3, tmp_p
     digest = hashlib.sha256((tmp_path / "upload.bin").read_bytes()).hexdigest()
     assert not [key for key in _objects(moto, s3) if key.endswith(digest)]
     _assert_complete_blobs_only(moto, s3)
+
+
+def test_gc_removes_temporary_keys_and_unreferenced_blobs_on_s3(moto, s3):
+    with nbtrack.track("s3") as kept:
+        nbtrack.log_artifact(b"kept", name="kept.bin")
+    with nbtrack.track("s3") as dropped:
+        nbtrack.log_artifact(b"dropped", name="dropped.bin")
+    nbtrack.delete_run(dropped.run_id)
+    digest = hashlib.sha256(b"left by a killed copy").hexdigest()
+    left = f"{s3}/{digest[:2]}/{digest}.{'0' * 32}.tmp"
+    moto.client().put_object(Bucket=BUCKET, Key=left, Body=b"left by a killed copy")
+    removed = nbtrack.get_store().collect_garbage(grace_seconds=0)
+    assert removed["runs_purged"] == 1 and removed["blobs_removed"] == 1 and removed["temporary_files_removed"] == 1
+    record = nbtrack.get_run(kept.run_id)
+    addresses = {f"{s3}/{a.sha256[:2]}/{a.sha256}" for a in record.artifacts}
+    assert set(_objects(moto, s3)) == addresses
