@@ -58,7 +58,7 @@ __all__ = [
     "set_tags", "log_artifact", "log_image", "log_figure", "log_dataset", "log_note", "flush", "runs", "count_runs",
     "summarize_runs", "metric_histories", "get_run", "experiments", "rename_run", "tag_run", "note_run",
     "delete_run", "restore_run", "rename_experiment", "set_store", "get_store", "set_experiment",
-    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog",
+    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog", "set_sync",
 ]
 
 
@@ -69,6 +69,14 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module(".autolog", __name__)
     raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+
+
+def set_sync(uri: str | None, artifacts: str | None = None) -> None:
+    """Mirror this process's local store to the team store at ``uri`` in the background (``None`` stops);
+    the same as ``NBTRACK_SYNC_TO`` (docs/team.md). ``artifacts``: where the team store keeps blobs."""
+    from .sync import set_sync as configure
+
+    configure(uri, artifacts)
 
 
 def dashboard(experiment: str | list[str] | None = None, filter: str | None = None) -> Any:

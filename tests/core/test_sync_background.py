@@ -73,3 +73,28 @@ def test_a_hanging_team_server_slows_nothing_and_is_reported_once(postgres_uri, 
     later = run_cli("--store", local, "sync", "--to", postgres_uri, "--artifacts", str(tmp_path / "team-artifacts"))
     assert later.returncode == 0 and "3 runs (3 new), 600 metric points" in later.stdout, later.stderr
     assert read_store(postgres_uri) == mine
+
+
+def test_set_sync_mirrors_this_process_until_turned_off(tmp_path, monkeypatch):
+    import time
+
+    import nbtrack
+    from nbtrack.sync import background
+
+    monkeypatch.setenv("NBTRACK_SYNC_INTERVAL", "0.2")
+    team = f"sqlite:///{tmp_path / 'team' / 'nbtrack.db'}"
+    nbtrack.set_sync(team)
+    try:
+        with nbtrack.track("mirrored") as run:
+            nbtrack.log_metric("m", 1.0)
+        deadline = time.time() + 30
+        while time.time() < deadline and run.run_id not in read_store(team):
+            time.sleep(0.2)
+        assert read_store(team)[run.run_id]["status"] == "FINISHED"
+    finally:
+        nbtrack.set_sync(None)
+    assert background.target() is None
+    deadline = time.time() + 30
+    while time.time() < deadline and any(s.alive() for s in background._syncers.values()):
+        time.sleep(0.1)  # a pass under way finishes; no new one starts
+    assert not any(s.alive() for s in background._syncers.values())
