@@ -64,8 +64,7 @@ def run_pass(source: SqlStore, target: SqlStore, local: SqlStore, cursor_key: st
     report = SyncReport(source.display_uri, target.display_uri)
     source.mark_stale_runs(force=True)  # a run whose process died goes over as KILLED
     cursor = cursors.load(local, cursor_key)
-    candidates = [c for c in changed_runs(source, cursor.since(), experiments, filter)
-                  if not cursor.already_sent(c[0], c[1])]
+    candidates = changed_runs(source, cursor.since(), experiments, filter, skip=cursor.already_sent)
     copier = BlobCopier(source.blobs, target.blobs)
     for group in _groups(candidates):
         if should_stop():

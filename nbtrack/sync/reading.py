@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import func, select
 
@@ -66,17 +66,24 @@ def matching_run_ids(store: SqlStore, experiments: Sequence[str] | None, filter:
 
 
 def changed_runs(store: SqlStore, since: float, experiments: Sequence[str] | None = None,
-                 filter: str | None = None) -> list[tuple[str, float | None, int]]:
-    """(run_id, updated_time, points) of the runs changed at or after ``since``, oldest change first."""
-    points = (select(func.count()).where(s.metric_history.c.run_id == s.runs.c.run_id)
-              .correlate(s.runs).scalar_subquery())
-    query = select(s.runs.c.run_id, s.runs.c.updated_time, points).where(
+                 filter: str | None = None, skip: Callable[[str, float | None], bool] = lambda *_: False,
+                 ) -> list[tuple[str, float | None, int]]:
+    """(run_id, updated_time, points) of the runs changed at or after ``since`` that ``skip`` does not
+    name (already sent), oldest change first."""
+    query = select(s.runs.c.run_id, s.runs.c.updated_time).where(
         (s.runs.c.updated_time >= since) | s.runs.c.updated_time.is_(None))
     if experiments or filter:
         query = query.where(s.runs.c.run_id.in_(matching_run_ids(store, experiments, filter)))
+    m = s.metric_history.c
     with store.read() as connection:
-        rows = connection.execute(query).all()
-    return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: (r[1] is not None, r[1] or 0.0, r[0]))
+        changed = [(run_id, updated) for run_id, updated in connection.execute(query) if not skip(run_id, updated)]
+        points: dict[str, int] = {}
+        ids = [run_id for run_id, _ in changed]
+        for start in range(0, len(ids), _IN):  # points per run: how many runs make a chunk
+            points.update(connection.execute(select(m.run_id, func.count()).where(
+                m.run_id.in_(ids[start:start + _IN])).group_by(m.run_id)).all())
+    return sorted(((run_id, updated, points.get(run_id, 0)) for run_id, updated in changed),
+                  key=lambda r: (r[1] is not None, r[1] or 0.0, r[0]))
 
 
 def read_chunk(store: SqlStore, run_ids: Iterable[str], *, details: bool = True) -> Chunk:
