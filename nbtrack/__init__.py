@@ -75,7 +75,7 @@ __all__ = [
     "summarize_runs", "check_filter_keys", "metric_histories", "get_run", "experiments", "rename_run", "tag_run",
     "note_run",
     "delete_run", "restore_run", "rename_experiment", "set_store", "get_store", "set_experiment",
-    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog",
+    "dashboard", "report", "checkout", "diff", "NbtrackError", "__version__", "autolog", "set_sync",
     # the model registry and stored datasets
     "register_model", "load_model", "models", "get_model", "get_model_version", "set_model_alias",
     "delete_model_alias", "set_model_description", "set_model_tags", "delete_model_tag", "delete_model",
@@ -90,6 +90,14 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module(".autolog", __name__)
     raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+
+
+def set_sync(uri: str | None, artifacts: str | None = None) -> None:
+    """Mirror this process's local store to the team store at ``uri`` in the background (``None`` stops);
+    the same as ``NBTRACK_SYNC_TO`` (docs/team.md). ``artifacts``: where the team store keeps blobs."""
+    from .sync import set_sync as configure
+
+    configure(uri, artifacts)
 
 
 def dashboard(experiment: str | list[str] | None = None, filter: str | None = None) -> Any:

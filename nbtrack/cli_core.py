@@ -170,7 +170,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     echo(f"run {run.run_id}  {run.name}")
     echo(f"experiment {run.experiment}  status {run.status}{'  (deleted)' if run.deleted else ''}")
-    echo(f"started {_time(run.start_time)}  duration {_duration(run.duration)}")
+    echo(f"started {_time(run.start_time)}  duration {_duration(run.duration)}"
+         + (f"  by {run.user or '?'} on {run.host or '?'}" if run.user or run.host else ""))
     if run.parent_run_id:
         echo(f"parent {run.parent_run_id}")
     _section("params", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in run.params.items()})

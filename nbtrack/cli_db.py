@@ -15,7 +15,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Back up a shared store first: clients on an older nbtrack cannot use it afterwards.")
     upgrade.add_argument("uri", nargs="?", help="store URI or SQLite file (default: --store, $NBTRACK_STORE, "
                                                 "else the discovered store)")
+    upgrade.add_argument("--artifacts", metavar="URL",
+                         help="record where the store's artifact blobs are (e.g. s3://bucket/prefix), for every "
+                              "client that sets no NBTRACK_ARTIFACTS (credentials never go in the URL)")
     upgrade.set_defaults(func=cmd_upgrade)
+    grants = commands.add_parser(
+        "grants", help="print the SQL that lets a writer and a reader role use a PostgreSQL store (docs/team.md)",
+        description="Print the GRANT statements to run as the owner role once `nbtrack db upgrade` created the "
+                    "tables: the writer logs and edits runs, the reader only browses.")
+    grants.add_argument("--owner", required=True, help="the role that owns the tables (runs nbtrack db upgrade)")
+    grants.add_argument("--writer", required=True, help="the role notebooks and scripts log runs with")
+    grants.add_argument("--reader", required=True, help="the role that may only read runs")
+    grants.set_defaults(func=cmd_grants)
     version = commands.add_parser("version", help="the schema version of the store and of this nbtrack")
     version.add_argument("uri", nargs="?", help="store URI or SQLite file (default as for upgrade)")
     version.set_defaults(func=cmd_version)
@@ -35,6 +46,9 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     store = _open(args.uri)
     try:
         found, now = store.upgrade_schema()
+        if args.artifacts:
+            store.record_artifact_root(args.artifacts)
+            print(f"{store.display_uri} keeps its artifacts at {args.artifacts}")
     finally:
         store.close()
     if found is None:
@@ -57,6 +71,9 @@ def cmd_version(args: argparse.Namespace) -> int:
     print(f"store:   {store.display_uri}")
     print(f"schema:  v{found}" if found else "schema:  none (an empty database)")
     print(f"nbtrack: v{schema.SCHEMA_VERSION}")
+    if found:
+        recorded = _recorded_artifacts(store)
+        print(f"artifacts: {recorded or 'not recorded (clients use NBTRACK_ARTIFACTS)'}")
     if not found:
         advice = f"empty: `nbtrack db upgrade {store.display_uri}` creates the schema (any client would too)"
     elif found < schema.SCHEMA_VERSION:
@@ -66,4 +83,19 @@ def cmd_version(args: argparse.Namespace) -> int:
     else:
         advice = "up to date"
     print(f"status:  {advice}")
+    return 0
+
+
+def _recorded_artifacts(store) -> str | None:
+    try:
+        return store.recorded_artifact_root()
+    except Exception:  # an older schema, a table it cannot read: nothing to say
+        return None
+
+
+def cmd_grants(args: argparse.Namespace) -> int:
+    from .roles import grant_statements
+
+    for statement in grant_statements(args.owner, args.writer, args.reader):
+        print(statement + ";")
     return 0

@@ -192,6 +192,8 @@ class QueryTimeoutError(NbtrackError, TimeoutError):
         self.seconds = seconds
         super().__init__(f"the query took longer than {seconds:g} s and was stopped: narrow the filter "
                          "(fewer comparisons, an experiment), or raise NBTRACK_QUERY_TIMEOUT (seconds, 0 = no limit)")
+
+
 # -- model registry and stored datasets (nbtrack/registry, nbtrack/dataset_store.py) ---------------
 
 class ModelNotFoundError(NbtrackError, LookupError):
@@ -228,3 +230,9 @@ class DatasetNotStoredError(NbtrackError, LookupError):
     def __init__(self, run_id: str, name: str, reason: str) -> None:
         self.run_id, self.name, self.reason = run_id, name, reason
         super().__init__(f"dataset {name!r} of run {run_id[:8]} has no stored copy: {reason}")
+
+
+class StoreReadOnlyError(StoreUnavailableError):
+    """The store refused a write because this client may only read it (a read-only PostgreSQL role,
+    a SQLite file this user cannot write). A tracked run keeps its data (a transient error: it is
+    written once the store accepts it); an edit (rename, tag, note, delete) fails with this error."""

@@ -53,14 +53,18 @@ class StoreProblemReporter:
 
     def __init__(self) -> None:
         self.failing = False
+        self.read_only = False
         self.since = 0.0  # time.monotonic() of the first failure of this outage
         self._lock = threading.Lock()
 
     def failed(self, error: BaseException) -> None:
+        from .errors import StoreReadOnlyError
+
         with self._lock:
             if self.failing:
                 return
             self.failing, self.since = True, time.monotonic()
+            self.read_only = isinstance(error, StoreReadOnlyError)  # the store answers but refuses this role
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"nbtrack: cannot write to the run store ({message}). Your code keeps running; "
               "tracked data is kept (in memory, then in a local journal) and written when the store is back.",
@@ -87,6 +91,7 @@ class Flusher:
         self._labels: dict[str, str] = {}  # run_id -> "experiment/name", for the exit message
         self._reported: set[tuple] = set()
         self.reporter = StoreProblemReporter()
+        self.exit_hooks: list = []  # called at exit after the final flush (background sync's last pass)
         # threading's exit hooks run before the interpreter starts shutting down (imports and
         # new threads still work there); plain atexit is the fallback.
         register = getattr(threading, "_register_atexit", None)
@@ -286,7 +291,8 @@ class Flusher:
                              f"{status}")
             more = len(journal.waiting) - len(parts)
             listed = "; ".join(parts) + (f"; {more} more runs" if more > 0 else "")
-            print(f"nbtrack: the run store {redact_uri(uri)} cannot be reached; waiting in the journal "
+            why = "refuses this role's writes" if self.reporter.read_only else "cannot be reached"
+            print(f"nbtrack: the run store {redact_uri(uri)} {why}; waiting in the journal "
                   f"{journal.path}: {listed}. The next nbtrack process that opens this store writes them.",
                   file=sys.stderr)
 
@@ -295,6 +301,11 @@ class Flusher:
 
         end_active_runs_at_exit()
         self.flush_all(final=True)
+        from .guard import guarded
+
+        for hook in list(self.exit_hooks):
+            with guarded("the exit step of " + getattr(hook, "__module__", "a hook")):
+                hook()
 
 
 FLUSHER = Flusher()

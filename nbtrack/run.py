@@ -20,7 +20,9 @@ from .guard import guarded
 from .statuses import STATUSES
 from .store import forkguard  # noqa: F401  - registered before this module's fork hook, so it runs after it
 from .store.batch import Batch
+from .sync import background as _background_sync
 from .values import check_key, check_name, check_text, encode_param, metric_value, normalize_param, tag_value
+from .who import current_host, current_user
 
 _stack_lock = threading.Lock()
 _active: list["Run"] = []
@@ -158,6 +160,7 @@ class Run:
         self.status = "RUNNING"
         self.store_uri = config.store_uri()
         self.pid = os.getpid()
+        self.user, self.host = current_user(), current_host()  # recorded with the run (runs.user_name/host_name)
         self._options = dict(experiment=experiment, name=name, tags=tags, params=params, notes=notes,
                              nested=nested, capture_environment=capture_environment, system_metrics=system_metrics)
         self._lock = threading.Lock()
@@ -198,6 +201,7 @@ class Run:
             # Only now may the flusher write the run: a run used as a decorator is discarded right
             # after this, and one flushed while its source context was captured stayed in the store.
             FLUSHER.add(self)
+            _background_sync.notice(self.store_uri)  # NBTRACK_SYNC_TO / set_sync: mirror the store
         if system_interval is not None:
             sysmetrics.SYSTEM_METRICS.watch(self, system_interval)
         self._touched = False
@@ -311,10 +315,11 @@ class Run:
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         self._check_open()
-        rows = [(self.run_id, check_key("tag", k), self._redacted(f"tags.{k}", tag_value(k, v), k))
+        moment = time.time()  # when set: of two values of a tag, the later one wins (also across synced stores)
+        rows = [(self.run_id, check_key("tag", k), self._redacted(f"tags.{k}", tag_value(k, v), k), moment)
                 for k, v in dict(tags).items()]
         with self._lock:
-            for _, key, value in rows:
+            for _, key, value, _ in rows:
                 self._tags[key] = value
             self._pending.tags.extend(rows)
             self._touched = True
@@ -577,7 +582,8 @@ class Run:
             batch, self._pending = self._pending, Batch()
             end, self._pending_end = self._pending_end, None
         if not self._created:
-            batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id))
+            batch.creates.append((self.run_id, self.experiment, self.name, self.start_time, self.parent_run_id,
+                                  self.user, self.host))
         if end is not None:
             batch.ends.append(end)
         elif heartbeat and self.status == "RUNNING":

@@ -53,10 +53,10 @@ class BlobStore:
     """Stores and reads blobs by SHA-256 under one fsspec root URL or local directory."""
 
     def __init__(self, root: str) -> None:
-        from fsspec.core import url_to_fs
+        from ..objectstore import filesystem
 
         self.root_url = root
-        self.fs, self.root = url_to_fs(root)
+        self.fs, self.root = filesystem(root)  # object storage: credentials registered as secrets
         self.is_local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
 
     def path(self, sha256: str) -> str:
@@ -110,8 +110,8 @@ class BlobStore:
         take it (disk full, read-only, permission denied), leaving no temporary file behind."""
         temporary = f"{target}.{uuid.uuid4().hex}.tmp"
         try:
-            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
             if self.is_local:
+                self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
                 try:
                     with open(temporary, "wb") as f:
                         write(f)
@@ -119,9 +119,12 @@ class BlobStore:
                 except BaseException:
                     _remove_quietly(temporary)
                     raise
-            else:
-                with self.fs.open(target, "wb") as f:
-                    write(f)
+            else:  # a temporary key, checked, then copied to the address (nbtrack.objectstore)
+                from ..objectstore import write_remote
+
+                write_remote(self.fs, target, write, self.root_url)
+        except ArtifactWriteError:
+            raise
         except OSError as error:
             raise ArtifactWriteError(self.root_url, error) from error
 
@@ -156,7 +159,7 @@ class BlobStore:
             if len(name) != 2:
                 continue
             for entry in self.fs.ls(prefix, detail=True):
-                mtime = entry.get("mtime") or entry.get("created") or time.time()
+                mtime = entry.get("mtime") or entry.get("created") or entry.get("LastModified") or time.time()
                 yield posixpath.basename(entry["name"].rstrip("/")), float(getattr(mtime, "timestamp", lambda: mtime)())
 
     def delete(self, sha256: str) -> None:

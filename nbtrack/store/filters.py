@@ -41,6 +41,7 @@ ATTRIBUTES = {
     "experiment": "experiment", "experiment_name": "experiment",
     "start_time": "start_time", "end_time": "end_time", "duration": "duration",
     "parent_run_id": "parent_run_id",
+    "user": "user_name", "user_name": "user_name", "host": "host_name", "host_name": "host_name",  # team: who, where
 }
 COMPARISONS = ("=", "!=", "<>", "<=", ">=", "<", ">")
 MAX_FILTER_TERMS = 500  # comparisons in one filter; one IN list with any number of values counts once
@@ -304,7 +305,7 @@ class _Parser:
         canonical = ATTRIBUTES.get(name.lower())
         if canonical is None:
             valid = ", ".join(sorted({"run_id", "run_name", "status", "experiment", "start_time",
-                                      "end_time", "duration", "parent_run_id"}))
+                                      "end_time", "duration", "parent_run_id", "user", "host"}))
             raise self.error(f"unknown attribute {name!r} (valid: {valid}; or use metrics., params., tags.)",
                              token)
         return Field("attributes", canonical, token.position)

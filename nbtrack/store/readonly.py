@@ -41,9 +41,9 @@ def postgres_read_only_args(connect_args: dict[str, Any]) -> dict[str, Any]:
 
 def write_refused(display_uri: str) -> Exception:
     """The error of a write through a store opened read-only."""
-    from ..errors import StoreUnavailableError
+    from ..errors import StoreReadOnlyError
 
-    return StoreUnavailableError(f"cannot write to {display_uri}: this client opened it read-only "
+    return StoreReadOnlyError(f"cannot write to {display_uri}: this client opened it read-only "
                                  f"({READ_ONLY_ENV}=1 or read_only=True); nothing was written")
 
 

@@ -38,6 +38,10 @@ class ArtifactRecord:
     def read_text(self, encoding: str = "utf-8") -> str:
         return self.read_bytes().decode(encoding)
 
+    def open(self):
+        """The content as a binary file object, read as it goes (for large artifacts on object storage)."""
+        return self.store.blobs.open(self.sha256)
+
     def local_path(self) -> str | None:
         """Path of the content on this machine (None when artifacts live on a remote file system)."""
         return self.store.blobs.local_path(self.sha256)
@@ -70,6 +74,8 @@ class RunRecord:
     document_keys: list[str]
     store: "SqlStore" = field(repr=False)
     _documents: dict[str, Any] = field(default_factory=dict, repr=False)
+    user: str | None = None  # who started the run, on which host (None for runs of before schema v4)
+    host: str | None = None
 
     @property
     def duration(self) -> float | None:
@@ -120,6 +126,7 @@ class RunRecord:
             "run_id": self.run_id, "experiment": self.experiment, "name": self.name,
             "status": self.status, "start_time": self.start_time, "end_time": self.end_time,
             "duration": self.duration, "parent_run_id": self.parent_run_id, "deleted": self.deleted,
+            "user": self.user, "host": self.host,
             "notes": self.notes, "params": self.params, "metrics": self.metrics, "tags": self.tags,
             "datasets": self.datasets,
             "artifacts": [{"name": a.name, "sha256": a.sha256, "size": a.size, "kind": a.kind,
@@ -135,6 +142,7 @@ def load_run(store: "SqlStore", run_id: str) -> RunRecord:
         row = connection.execute(select(
             s.runs.c.run_id, s.experiments.c.name, s.runs.c.name, s.runs.c.status, s.runs.c.start_time,
             s.runs.c.end_time, s.runs.c.parent_run_id, s.runs.c.deleted, s.runs.c.notes,
+            s.runs.c.user_name, s.runs.c.host_name,
         ).select_from(s.runs.join(s.experiments, s.runs.c.experiment_id == s.experiments.c.experiment_id))
             .where(s.runs.c.run_id == full)).one()
         params = {key: decode_param(kind, value) for key, kind, value in connection.execute(
@@ -155,4 +163,4 @@ def load_run(store: "SqlStore", run_id: str) -> RunRecord:
         keys = list(connection.execute(select(s.run_documents.c.key).where(s.run_documents.c.run_id == full)
                                        .order_by(s.run_documents.c.key)).scalars())
     return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8] or "",
-                     params, metrics, tags, artifacts, datasets, keys, store)
+                     params, metrics, tags, artifacts, datasets, keys, store, user=row[9], host=row[10])

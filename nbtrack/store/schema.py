@@ -28,7 +28,8 @@ from sqlalchemy import (
 # v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
 # v4: run_summary (the per-run summary row) and ix_tags_key.
 # v5: the model registry (registered_models, model_versions, model_aliases, model_tags, model_version_tags).
-SCHEMA_VERSION = 5
+# v6: who and where (user, host), and what sync needs: when a run last changed, edit times (last wins).
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -60,8 +61,17 @@ runs = Table(
     Column("parent_run_id", String(32)),
     Column("notes", Text, nullable=False, default=""),
     Column("deleted", Boolean, nullable=False, default=False),
+    # v6: who started the run and where (getpass user or NBTRACK_USER; the host name).
+    Column("user_name", String(250)),
+    Column("host_name", String(250)),
+    # v6: the database clock at the last write touching the run (sync's cursor), and when the name and
+    # the deleted flag were last set (an edit made later, anywhere, wins when runs are synced).
+    Column("updated_time", Float),
+    Column("name_time", Float),
+    Column("deleted_time", Float),
     Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     Index("ix_runs_status", "status"),
+    Index("ix_runs_updated_time", "updated_time"),
 )
 
 params = Table(
@@ -113,7 +123,8 @@ tags = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
-    Index("ix_tags_key", "key"),  # v3: key listings for "did you mean" (nbtrack/store/keys.py)
+    Column("updated_time", Float),  # v6: when the tag was set (the later of two values wins)
+    Index("ix_tags_key", "key"),  # v4: key listings for "did you mean" (nbtrack/store/keys.py)
 )
 
 artifacts = Table(
@@ -146,6 +157,8 @@ run_notes = Table(
     metadata,
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("note_id", String(32), primary_key=True),
+    Column("text", Text),  # v6: the note itself (sync sends each note once); NULL for notes of v3
+    Column("created_time", Float),
 )
 
 # JSON documents (environment, notebook snapshot info, history, ...) stored once per content.

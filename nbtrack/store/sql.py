@@ -35,6 +35,7 @@ from ..errors import (
     AmbiguousRunIdError,
     ExperimentNotFoundError,
     RunNotFoundError,
+    StoreReadOnlyError,
     StoreUnavailableError,
     StoreVersionError,
 )
@@ -44,6 +45,7 @@ from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
 from .summary import refresh_summaries, touched_runs
 
+ARTIFACT_ROOT_KEY = "artifact_root"  # nbtrack_meta: where a team store's artifacts are
 _PG_ROWS_PER_INSERT = 500  # 3,000 parameters a statement (the protocol allows 65,535)
 HEARTBEAT_TIMEOUT = float(os.environ.get("NBTRACK_HEARTBEAT_TIMEOUT", "60"))
 STALE_CHECK_INTERVAL = 2.0
@@ -83,16 +85,20 @@ class SqlStore:
         self.uri = normalize_uri(uri)
         self.display_uri = redact_uri(self.uri)
         self.read_only = readonly.read_only_requested() if read_only is None else read_only
+        _register_password(self.uri)
         self.engine = self._create_engine()
         self.dialect = self.engine.dialect.name
         self._last_stale_check = -STALE_CHECK_INTERVAL
         self._upserts: dict[tuple, Any] = {}
         self._document_bodies: dict[int, tuple] = {}
         self._lock = threading.Lock()
-        self.blobs = BlobStore(artifact_root or default_artifact_root(self.uri))
         forkguard.register(self)
         if check_schema:
             self._ensure_schema(upgrade=self.dialect == "sqlite")
+        # NBTRACK_ARTIFACTS, else where the store says its artifacts are (a team store), else the default
+        self.blobs = BlobStore(artifact_root or os.environ.get("NBTRACK_ARTIFACTS")
+                               or (self.recorded_artifact_root() if check_schema else None)
+                               or default_artifact_root(self.uri))
 
     # --- connection -------------------------------------------------------------
 
@@ -155,6 +161,11 @@ class SqlStore:
                 # SQLite keeps a connection's read-only handles (database, -shm) for its whole life:
                 # after 'attempt to write a readonly database' only a new connection can write.
                 self.engine.dispose()
+            if _is_read_only(error):
+                raise StoreReadOnlyError(
+                    f"cannot write to {self.display_uri}: this role may not ({_short(error)}); nothing was "
+                    "written. A reader role browses runs; logging and editing runs needs the writer role, "
+                    "nbtrack gc the owner (see docs/team.md)") from error
             raise StoreUnavailableError(f"cannot write to {self.display_uri}: {_short(error)}") from error
 
     @contextmanager
@@ -234,6 +245,23 @@ class SqlStore:
                       file=sys.stderr)
         return version, s.SCHEMA_VERSION
 
+    def recorded_artifact_root(self) -> str | None:
+        """The artifact URL recorded in the store (``nbtrack db upgrade --artifacts``; never with credentials)."""
+        with self.read() as connection:
+            return connection.execute(select(s.meta.c.value).where(s.meta.c.key == ARTIFACT_ROOT_KEY)).scalar()
+
+    def record_artifact_root(self, url: str) -> None:
+        """Record where this store's artifacts are, for every client that sets no ``NBTRACK_ARTIFACTS``."""
+        from ..objectstore import redact_url
+
+        shown = redact_url(url)
+        if shown != url:
+            raise ValueError(f"the artifact URL {shown} holds credentials: give them the usual way "
+                             "(environment, ~/.aws, an instance profile), never in the URL")
+        with self.write() as connection:
+            connection.execute(s.meta.delete().where(s.meta.c.key == ARTIFACT_ROOT_KEY))
+            connection.execute(s.meta.insert().values(key=ARTIFACT_ROOT_KEY, value=url))
+
     def schema_version(self) -> int:
         """The schema version recorded in the store (0 for an empty database)."""
         with self.read() as connection:
@@ -263,17 +291,18 @@ class SqlStore:
     def _create_runs(self, connection: Connection, creates: list[tuple]) -> None:
         experiment_ids: dict[str, int] = {}
         rows = []
-        for run_id, experiment, name, start_time, parent_run_id in creates:
+        for run_id, experiment, name, start_time, parent_run_id, *who in creates:
             if experiment not in experiment_ids:
                 experiment_ids[experiment] = self._experiment_id(connection, experiment)
+            user, host = (who + [None, None])[:2]  # (user, host) since v4; a journal of before has none
             rows.append(dict(run_id=run_id, experiment_id=experiment_ids[experiment], name=name,
-                             status="RUNNING", start_time=start_time,
-                             parent_run_id=parent_run_id, notes="", deleted=False))
+                             status="RUNNING", start_time=start_time, parent_run_id=parent_run_id, notes="",
+                             deleted=False, user_name=user, host_name=host, name_time=start_time))
         # A run already there was created by an earlier attempt whose COMMIT reply was lost.
         statement = self._upserts.get("create")
         if statement is None:
             statement = self._upserts["create"] = self._insert(s.runs).values(
-                heartbeat_time=self.now()).on_conflict_do_nothing(index_elements=["run_id"])
+                heartbeat_time=self.now(), updated_time=self.now()).on_conflict_do_nothing(index_elements=["run_id"])
         connection.execute(statement, rows)
 
     def _insert(self, table):
@@ -296,7 +325,7 @@ class SqlStore:
             statement = self._insert(table)
             statement = self._upserts[cache_key] = statement.on_conflict_do_update(
                 index_elements=keys, set_={c: statement.excluded[c] for c in columns},
-                where=_newer_point(table, statement.excluded) if table is s.latest_metrics else None)
+                where=_NEWER.get(table.name, lambda *_: None)(table, statement.excluded))
         connection.execute(statement, rows)
 
     def write_batch(self, batch: Batch) -> None:
@@ -307,6 +336,7 @@ class SqlStore:
         with self.write() as connection:
             if batch.creates:
                 self._create_runs(connection, batch.creates)
+            self._touch(connection, batch)
             self._upsert(connection, s.params, [
                 dict(run_id=r, key=k, kind=kind, value=v, value_num=n) for r, k, kind, v, n in batch.params
             ], ["run_id", "key"])
@@ -316,8 +346,9 @@ class SqlStore:
                 dict(run_id=r, key=k, step=step, value=None if v != v else v, is_nan=v != v, timestamp=t)
                 for (r, k), (step, v, t) in batch.latest.items()
             ], ["run_id", "key"])
-            self._upsert(connection, s.tags, [dict(run_id=r, key=k, value=v) for r, k, v in batch.tags],
-                         ["run_id", "key"])
+            self._upsert(connection, s.tags, [  # (run_id, key, value, time set); a journal of before v4 has no time
+                dict(run_id=row[0], key=row[1], value=row[2], updated_time=row[3] if len(row) > 3 else None)
+                for row in batch.tags], ["run_id", "key"])
             self._upsert(connection, s.artifacts, batch.artifacts, ["run_id", "name"])
             self._upsert(connection, s.datasets, batch.datasets, ["run_id", "name"])
             if batch.documents:
@@ -334,6 +365,14 @@ class SqlStore:
                 connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
                     status=status, end_time=end_time, heartbeat_time=self.now()))
             refresh_summaries(connection, touched_runs(batch))  # the summary row follows, same transaction
+
+    def _touch(self, connection: Connection, batch: Batch) -> None:
+        """Stamp the runs a batch writes with the database clock (``runs.updated_time``: sync's cursor). First
+        in the transaction and in id order, so concurrent writers lock the runs' rows in one order."""
+        run_ids = sorted(batch.run_ids())
+        for start in range(0, len(run_ids), 500):
+            connection.execute(update(s.runs).where(s.runs.c.run_id.in_(run_ids[start:start + 500])).values(
+                updated_time=self.now()))
 
     def _insert_metric_points(self, connection: Connection, points: list[tuple]) -> None:
         # The hot path: a constant statement and plain tuples straight to the driver (SQLAlchemy's
@@ -358,12 +397,13 @@ class SqlStore:
     def _append_notes(self, connection: Connection, notes: list[tuple]) -> None:
         """Append each note to its run once: its id goes into run_notes in the same transaction."""
         record = self._insert(s.run_notes).on_conflict_do_nothing(index_elements=["run_id", "note_id"])
-        for run_id, note_id, text in notes:
+        for run_id, note_id, text, *when in notes:  # (run_id, note_id, text[, time written])
             seen = select(s.run_notes.c.note_id).where(s.run_notes.c.run_id == run_id,
                                                        s.run_notes.c.note_id == note_id).exists()
             connection.execute(update(s.runs).where(s.runs.c.run_id == run_id, ~seen).values(
                 notes=func.coalesce(s.runs.c.notes, "") + text))
-            connection.execute(record, dict(run_id=run_id, note_id=note_id))
+            connection.execute(record, dict(run_id=run_id, note_id=note_id, text=text,
+                                            created_time=when[0] if when else time.time()))
 
     def _write_documents(self, connection: Connection, documents: list[tuple]) -> None:
         bodies: dict[str, str] = {}
@@ -420,11 +460,13 @@ class SqlStore:
     def rename_run(self, run_id: str, name: str) -> None:
         with self.write() as connection:
             full = self.resolve_run_id(run_id, connection)
-            connection.execute(update(s.runs).where(s.runs.c.run_id == full).values(name=str(name)))
+            connection.execute(update(s.runs).where(s.runs.c.run_id == full).values(
+                name=str(name), name_time=time.time(), updated_time=self.now()))
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         full = self.resolve_run_id(run_id)
-        self.write_batch(Batch(tags=[(full, k, v) for k, v in tags.items()]))
+        moment = time.time()
+        self.write_batch(Batch(tags=[(full, k, v, moment) for k, v in tags.items()]))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.write() as connection:
@@ -439,7 +481,8 @@ class SqlStore:
     def _set_deleted(self, run_id: str, deleted: bool) -> None:
         with self.write() as connection:
             full = self.resolve_run_id(run_id, connection)
-            connection.execute(update(s.runs).where(s.runs.c.run_id == full).values(deleted=deleted))
+            connection.execute(update(s.runs).where(s.runs.c.run_id == full).values(
+                deleted=deleted, deleted_time=time.time(), updated_time=self.now()))
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete: hidden from queries until restored or removed by gc."""
@@ -484,10 +527,13 @@ class SqlStore:
         with self.read() as connection:
             if connection.execute(select(s.runs.c.run_id).where(stale).limit(1)).first() is None:
                 return 0
-        with self.write() as connection:
-            result = connection.execute(update(s.runs).where(stale).values(
-                status="KILLED", end_time=s.runs.c.heartbeat_time))
-            return result.rowcount or 0
+        try:
+            with self.write() as connection:
+                result = connection.execute(update(s.runs).where(stale).values(
+                    status="KILLED", end_time=s.runs.c.heartbeat_time, updated_time=self.now()))
+                return result.rowcount or 0
+        except StoreReadOnlyError:  # a read-only client browses the runs as they are: a writer marks them
+            return 0
 
     # --- garbage collection --------------------------------------------------------
 
@@ -549,6 +595,16 @@ def _newer_point(table, excluded):
     return (excluded.step > table.c.step) | later
 
 
+def _newer_tag(table, excluded):
+    """A tag value is replaced only by one set at the same time or later (a synced or replayed older
+    value must not take back a newer edit); a row without a time (written before v4) always gives way."""
+    return (table.c.updated_time.is_(None) | excluded.updated_time.is_(None)
+            | (excluded.updated_time >= table.c.updated_time))
+
+
+_NEWER = {"latest_metrics": _newer_point, "tags": _newer_tag}  # conditional upserts, by table
+
+
 def default_artifact_root(uri: str) -> str:
     """``NBTRACK_ARTIFACTS``, else ``artifacts/`` beside a SQLite file, else ``./.nbtrack/artifacts``."""
     configured = os.environ.get("NBTRACK_ARTIFACTS")
@@ -563,6 +619,29 @@ def default_artifact_root(uri: str) -> str:
 
 def _pg_connect_args(uri: str) -> dict:
     return {"connect_timeout": int(os.environ.get("NBTRACK_CONNECT_TIMEOUT", "5"))}
+
+
+def _register_password(uri: str) -> None:
+    """The store's password is a known secret: redacted wherever it would be recorded or shown."""
+    from sqlalchemy.engine import make_url
+
+    from .. import secrets
+
+    try:
+        url = make_url(uri)
+    except Exception:
+        return
+    secrets.add_known_secret(url.password)
+    for key, value in url.query.items():
+        if any(word in key.lower() for word in ("pass", "secret", "token", "key")):
+            secrets.add_known_secret(value if isinstance(value, str) else None)
+
+
+def _is_read_only(error: DBAPIError) -> bool:
+    """Whether the database refused a write for want of rights: PostgreSQL's insufficient_privilege
+    (42501) or a read-only transaction (25006), SQLite's 'attempt to write a readonly database'."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in ("42501", "25006") or "readonly database" in str(error.orig).lower()
 
 
 def _short(error: Exception) -> str:
