@@ -13,7 +13,7 @@ from .errors import NbtrackError
 
 # Modules with a ``register(subparsers)`` function; a missing layer simply adds nothing.
 COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.cli_db", "nbtrack.notebook.commands", "nbtrack.dashboards.commands",
-                   "nbtrack.interop.commands")
+                   "nbtrack.interop.commands", "nbtrack.rerun_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
