@@ -17,9 +17,10 @@ def verdict_lines(record: Any) -> list[str]:
     tags = record.tags or {}
     lines = []
     if tags.get(VERDICT_TAG):
-        by = tags.get(VERDICT_RUN_TAG) or ""
-        lines.append(f"{tags[VERDICT_TAG]}" + (f" by re-run {by[:8]}" if by else "")
-                     + (f": {tags[VERDICT_DETAIL_TAG]}" if tags.get(VERDICT_DETAIL_TAG) else ""))
+        by, verdict = tags.get(VERDICT_RUN_TAG) or "", tags[VERDICT_TAG]
+        detail = tags.get(VERDICT_DETAIL_TAG) or ""
+        detail = detail[len(verdict) + 2:] if detail.startswith(verdict + ": ") else detail
+        lines.append(verdict + (f" by re-run {by[:8]}" if by else "") + (f": {detail}" if detail else ""))
     if tags.get(RERUN_OF_TAG):
         document = record.document(RERUN_DOCUMENT) or {}
         verdict = tags.get(RERUN_VERDICT_TAG) or document.get("verdict") or "?"
