@@ -153,6 +153,8 @@ def rerun(run: str, overrides: dict[str, Any] | None = None, *, timeout: int = 6
     comparison = compare(original, new, rtol=rtol, atol=atol, overrides=overrides, preflight=preflight,
                          error=execution.error, stale_note=snapshot.disk_note() if snapshot.stale else None)
     record_verdict(original, new, comparison)
+    original = nbtrack.get_run(original.run_id)  # with the tags just set
+    new = nbtrack.get_run(new.run_id) if new is not None else None
     return RerunResult(original, new, comparison, execution, workdir, path if output is not None else None)
 
 

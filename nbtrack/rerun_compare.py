@@ -1,11 +1,11 @@
 """Compare a re-run with its original: metrics within a tolerance, then the likely causes of a
 difference (data, packages, Python, the original's hidden state or stale snapshot).
 
-Verdicts: ``verified`` (every metric the original logged has the same value in the re-run,
-within ``atol + rtol * |original|``, and the same history), ``diverged`` (one differs or is
-missing, the re-run failed, or no run of the tracked cell was found), ``changed`` (the re-run
-was given other params with ``-p``: the comparison is shown, nothing is claimed about the
-original).
+Verdicts: ``verified`` (every metric the original logged, but its ``system/...`` samples, has
+the same value in the re-run within ``atol + rtol * |original|``, and the same history),
+``diverged`` (one differs or is missing, the re-run failed, or no run of the tracked cell was
+found), ``changed`` (the re-run was given other params with ``-p``: the comparison is shown,
+nothing is claimed about the original).
 """
 
 from __future__ import annotations
@@ -105,11 +105,19 @@ def close(original: float, rerun: float, rtol: float, atol: float) -> bool:
     return abs(rerun - original) <= atol + rtol * abs(original)
 
 
+def compared_metrics(run: Any) -> dict[str, float]:
+    """The metrics of ``run`` a re-run must reproduce: all but the ``system/...`` samples (CPU and
+    memory measure the machine, not the result)."""
+    from .sysmetrics import PREFIX
+
+    return {key: value for key, value in run.metrics.items() if not key.startswith(PREFIX)}
+
+
 def compare_metrics(original: Any, rerun: Any, rtol: float, atol: float) -> list[MetricDifference]:
     """Every metric of the original against the re-run's: the latest value, then the history
     (a metric logged at several steps must agree at each)."""
     differences = []
-    for key, value in original.metrics.items():
+    for key, value in compared_metrics(original).items():
         if key not in rerun.metrics:
             differences.append(MetricDifference(key, value, None))
         elif not close(value, rerun.metrics[key], rtol, atol):
@@ -230,7 +238,7 @@ def compare(original: Any, rerun: Any | None, *, rtol: float = 0.0, atol: float 
         result.notes.append("the re-run has no run of the tracked cell")
         diverged = True
     else:
-        result.metrics_compared = len(original.metrics)
+        result.metrics_compared = len(compared_metrics(original))
         result.differences = compare_metrics(original, rerun, rtol, atol)
         diverged = diverged or bool(result.differences)
         if rerun.status != "FINISHED" and original.status == "FINISHED":

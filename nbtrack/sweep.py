@@ -190,7 +190,7 @@ def run_sweep(notebook: str, param_options: list[str], *, jobs: int = 1, experim
     source_context.register(hook)
     try:
         parent = Run(experiment=experiment, name=f"sweep {path.stem}", tags={SWEEP_TAG: "parent"},
-                     activate=False)  # not the active run: a sweep started from a tracked cell stays apart
+                     system_metrics=False, activate=False)  # not active: a sweep started in a tracked cell stays apart
     finally:
         source_context.unregister(hook)
     outcome = SweepOutcome(parent.run_id, parent.experiment, [CombinationOutcome(i + 1, values)
