@@ -138,7 +138,7 @@ def rerun(run: str, overrides: dict[str, Any] | None = None, *, timeout: int = 6
     notebook_path = snapshot.document.get("path")
     workdir = working_directory(original, notebook_path)
     launch_id = new_launch_id()
-    context = LaunchContext(tags={LAUNCH_TAG: launch_id})
+    context = LaunchContext(tags={LAUNCH_TAG: launch_id}, reuse=False)
     stem = Path(notebook_path or "notebook").stem
     where = f"cell {cell_index}" if cell_index is not None else f"cell {cell_id}"
     say(f"re-running {original.run_id[:8]} ({original.experiment} · {original.name}): the whole notebook "

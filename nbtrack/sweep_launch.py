@@ -7,7 +7,8 @@ the kernel's process starts (:class:`nbtrack.run.Run`) reads it:
   launcher find the runs of its execution;
 - ``parent_run_id``, ``experiment`` and ``params`` (top-level runs only, i.e. runs with no
   parent in the process): the sweep's parent run, the sweep's experiment (it wins over the
-  notebook's own ``experiment=``) and the swept values, recorded as params.
+  notebook's own ``experiment=``) and the swept values, recorded as params;
+- ``reuse``: False in a kernel of ``nbtrack rerun``, where ``%%track --reuse`` must run the cell.
 
 Kept out of the notebook itself on purpose: a child run's snapshot holds the injected
 parameter values but no link to the sweep, so re-running it is an ordinary re-run.
@@ -31,11 +32,12 @@ class LaunchContext:
     parent_run_id: str | None = None
     experiment: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    reuse: bool = True  # whether %%track --reuse may skip a cell (not in a re-run, which must run everything)
 
     def to_env(self) -> str:
         """The value of ``NBTRACK_LAUNCH`` that describes this context."""
         return json.dumps({"tags": self.tags, "parent_run_id": self.parent_run_id, "experiment": self.experiment,
-                           "params": self.params}, sort_keys=True)
+                           "params": self.params, "reuse": self.reuse}, sort_keys=True)
 
 
 _cache: tuple[str, LaunchContext | None] | None = None
@@ -55,7 +57,7 @@ def launch_context() -> LaunchContext | None:
             tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
             parent_run_id=data.get("parent_run_id") or None,
             experiment=data.get("experiment") or None,
-            params=dict(data.get("params") or {}))
+            params=dict(data.get("params") or {}), reuse=data.get("reuse", True) is not False)
     except (ValueError, TypeError, AttributeError):
         context = None
     _cache = (text, context)

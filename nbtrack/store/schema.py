@@ -23,9 +23,12 @@ from sqlalchemy import (
     literal_column,
 )
 
+from ..systemtags import IDENTITY_TAG
+
 # v2: metric steps and artifact sizes are 64-bit.
 # v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
-SCHEMA_VERSION = 3
+# v4: an index on the cell-identity tag (%%track's "don't train twice" look-up).
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -111,6 +114,12 @@ tags = Table(
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# v4: runs by the content hash of the cell that started them (nbtrack/notebook/reuse.py). Partial:
+# only these values (64 hex digits) are indexed, so a long tag value elsewhere never meets an index
+# row limit. A query uses it when it says ``key = 'nbtrack.identity'`` as a literal (not a parameter).
+identity_index = Index("ix_tags_identity", tags.c.value, sqlite_where=literal_column(f"key = '{IDENTITY_TAG}'"),
+                       postgresql_where=literal_column(f"key = '{IDENTITY_TAG}'"))
 
 artifacts = Table(
     "artifacts",
