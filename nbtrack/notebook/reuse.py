@@ -294,13 +294,23 @@ class CellReuse:
     def __init__(self, shell: Any, identity: Identity) -> None:
         self.shell = shell
         self.identity = identity
-        self.candidates: list[Any] = []  # records of finished runs with the same identity (the notice's)
+        self.candidates: list[Any] = []  # finished runs with the same identity: the first loaded, then ids
         self._done = threading.Event()
 
     @classmethod
     def start(cls, shell: Any, history: Any, args: Any, raw_cell: str, count: int | None) -> "CellReuse":
+        """The cell's identity, and (without ``--reuse``, which looks up synchronously) the look-up of
+        identical runs on a thread of its own, begun at once so it is done by the cell's end (the
+        runs' background worker may still be busy with the last cell's snapshot)."""
+        from ..flusher import FLUSHER
+
         executions = history.executions(before=count, since_reset=True)
-        return cls(shell, identity_of(args, raw_cell, executions, shell.user_ns))
+        reuse = cls(shell, identity_of(args, raw_cell, executions, shell.user_ns))
+        if args.reuse or reuse.identity.key is None or FLUSHER.reporter.failing:  # a store down: no look-up
+            reuse._done.set()
+        else:
+            threading.Thread(target=reuse._look_up, name="nbtrack-identical-run", daemon=True).start()
+        return reuse
 
     # --- --reuse: before the body -------------------------------------------------------
 
@@ -316,6 +326,7 @@ class CellReuse:
             print(f"nbtrack: --reuse ignored: {off}", file=sys.stderr)
             return False
         try:
+            _write_ended_runs()
             match = find_identical(self.identity, None, self.identity.reads, self.shell.user_ns)
         except Exception as error:  # noqa: BLE001 - the store is unreachable: run the cell
             match = Match(reason=f"the look-up failed ({type(error).__name__}: {error})")
@@ -343,36 +354,41 @@ class CellReuse:
     # --- the notice: after the body ----------------------------------------------------
 
     def started(self, run: Any) -> None:
-        """Tag the new run with the identity and look for an identical run in the background."""
-        if self.identity.key is None:
+        """Tag the cell's new run with the identity (what later look-ups find)."""
+        if self.identity.key is not None:
+            run.set_tag(IDENTITY_TAG, self.identity.key)
+
+    def _look_up(self) -> None:
+        from .. import config
+        from ..store.identity import finished_runs_with_identity
+        from ..store.records import load_run
+
+        try:
+            _write_ended_runs()
+            store = config.get_store()  # this cell's own run is RUNNING: never among them
+            self.candidates = finished_runs_with_identity(store, self.identity.key, limit=3)
+            if self.candidates:  # the newest is the one shown, mostly: load it now, while the cell runs
+                self.candidates[0] = load_run(store, self.candidates[0])
+        except Exception:  # noqa: BLE001 - no notice; the run is tracked as usual
+            self.candidates = []
+        finally:
             self._done.set()
-            return
-        run.set_tag(IDENTITY_TAG, self.identity.key)
 
-        def look_up() -> None:
-            from .. import config
-            from ..store.identity import finished_runs_with_identity
-            from ..store.records import load_run
-
-            try:
-                store = config.get_store()
-                found = finished_runs_with_identity(store, self.identity.key, run.run_id, limit=3)
-                self.candidates = [load_run(store, run_id) for run_id in found]
-            finally:
-                self._done.set()
-
-        run.in_background("identical run lookup", look_up)
-
-    def notice(self, wait: float = 1.0) -> None:
-        """Show "identical to run ..." when a candidate found at the start has the same data now."""
+    def notice(self, wait: float = 0.25) -> None:
+        """Show "identical to run ..." when a candidate found at the start has the same data now
+        (a look-up not done ``wait`` s after the cell, on a slow store, shows nothing)."""
         from ..secrets import redact
         from .summary import show
 
         if not self._done.wait(wait) or not self.candidates:
             return
+        from .. import config
+        from ..store.records import load_run
+
         names = set(self.identity.reads) | set(self.identity.binds)
         for record in self.candidates:
             try:
+                record = load_run(config.get_store(), record) if isinstance(record, str) else record
                 if data_difference(record, names, self.shell.user_ns) is not None:
                     continue
             except Exception:  # noqa: BLE001 - no notice rather than a wrong one
@@ -382,6 +398,16 @@ class CellReuse:
                                 + (f"{headline} " if headline else "")
                                 + "(same code, inputs and data): %%track --reuse would have skipped the body")))
             return
+
+
+def _write_ended_runs() -> None:
+    """Write what this kernel's ended runs still hold (a run of the same cell that just ended and
+    the flusher has not written yet); running ones are left to the flusher."""
+    from ..flusher import FLUSHER
+
+    for run in FLUSHER.runs():
+        if run.status != "RUNNING" and not run.is_done():
+            run.flush()
 
 
 def restore(record: Any, binds: frozenset[str], namespace: dict[str, Any]) -> tuple[list[str], list[str]]:
