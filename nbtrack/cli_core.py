@@ -174,6 +174,10 @@ def cmd_show(args: argparse.Namespace) -> int:
          + (f"  by {run.user or '?'} on {run.host or '?'}" if run.user or run.host else ""))
     if run.parent_run_id:
         echo(f"parent {run.parent_run_id}")
+    from .rerun_verdict import verdict_lines  # verified / diverged by `nbtrack rerun`, or a re-run of another
+
+    for line in verdict_lines(run):
+        echo(line)
     _section("params", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in run.params.items()})
     _section("metrics", {k: f"{v:.6g}" for k, v in run.metrics.items()})
     _section("tags", run.tags)

@@ -132,6 +132,10 @@ class Run:
         parent = active_run() if activate else None
         if parent is not None and not nested:
             raise ActiveRunError(parent.run_id)
+        if activate and resume is None and parent_run_id is None and os.environ.get("NBTRACK_LAUNCH"):
+            from .sweep_launch import apply_launch_context  # a kernel started by `nbtrack sweep` / `rerun`
+
+            experiment, tags, params, parent_run_id = apply_launch_context(experiment, tags, params, parent is None)
         resumed = None
         if resume is not None:  # reopened only once nothing else can refuse the run
             from .resume import reopen_stored_run

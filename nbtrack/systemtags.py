@@ -7,6 +7,7 @@ SOURCE_TAG = SYSTEM_TAG_PREFIX + "source"
 NOTEBOOK_TAG = SYSTEM_TAG_PREFIX + "notebook"
 CELL_TAG = SYSTEM_TAG_PREFIX + "cell"
 PREVIOUS_RUN_TAG = SYSTEM_TAG_PREFIX + "previous_run"
+IDENTITY_TAG = SYSTEM_TAG_PREFIX + "identity"  # a %%track cell's content hash (indexed: schema.identity_index)
 
 
 def is_system_tag(key: str) -> bool:

@@ -234,6 +234,12 @@ def notebook_snapshot_text(record: Any) -> str | None:
 def detail_html(record: Any) -> str:
     """Everything about one run as one escaped HTML fragment."""
     parts = [summary_html(record)]
+    # -- re-run verdict (nbtrack/rerun_verdict.py): verified / diverged, or the run this one re-ran
+    from ..rerun_verdict import verdict_html
+
+    verdict, error = _guard(lambda: verdict_html(record))
+    if verdict or error:
+        parts.append(section("Re-run", verdict if not error else _error(error), "nbtrack-verdict"))
     parts.append(section("Params", kv_table_html(getattr(record, "params", {}))))
     parts.append(section("Metrics (latest)", kv_table_html(getattr(record, "metrics", {}))))
     tags = getattr(record, "tags", {}) or {}

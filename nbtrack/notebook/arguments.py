@@ -19,7 +19,7 @@ VALUE_OPTIONS = {
     "metrics": "metrics=a,b",
     "artifacts": "artifacts=glob,...",
 }
-FLAGS = {"nested": "--nested", "no-outputs": "--no-outputs", "quiet": "--quiet"}
+FLAGS = {"nested": "--nested", "no-outputs": "--no-outputs", "quiet": "--quiet", "reuse": "--reuse"}
 USAGE = "%%track " + " ".join(f"[{v}]" for v in VALUE_OPTIONS.values()) + " " + " ".join(
     f"[{v}]" for v in FLAGS.values())
 
@@ -37,6 +37,7 @@ class TrackArgs:
     nested: bool = False
     outputs: bool = True
     quiet: bool = False
+    reuse: bool = False  # skip the body when an identical finished run exists (nbtrack/notebook/reuse.py)
 
 
 def _error(message: str) -> UsageError:
@@ -113,7 +114,8 @@ def parse_track_line(line: str) -> TrackArgs:
             raise _error(f"{key} is given twice")
         seen.add(key)
         if value is None:
-            options[{"nested": "nested", "no-outputs": "outputs", "quiet": "quiet"}[key]] = key != "no-outputs"
+            options[{"nested": "nested", "no-outputs": "outputs", "quiet": "quiet", "reuse": "reuse"}[key]] = \
+                key != "no-outputs"
             continue
         value = value.strip()
         if key in ("experiment", "name"):

@@ -87,19 +87,25 @@ def literal_assignments(source: str) -> dict[str, Any]:
     if tree is None:
         return {}
     found: dict[str, Any] = {}
+    for name, node in literal_nodes(tree):
+        if name.startswith("_"):
+            continue
+        found.pop(name, None)
+        found[name] = ast.literal_eval(node)
+    return found
+
+
+def literal_nodes(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    """(name, literal value node) of each top-level assignment of a literal in ``tree``, in order
+    (``a = b = 1`` gives two; ``x, y = 1, 2`` gives each element)."""
+    pairs: list[tuple[str, ast.AST]] = []
     for statement in tree.body:
-        pairs: list[tuple[str, ast.AST]] = []
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
                 pairs.extend(_pairs(target, statement.value))
         elif isinstance(statement, ast.AnnAssign) and statement.value is not None and statement.simple:
             pairs.extend(_pairs(statement.target, statement.value))
-        for name, node in pairs:
-            if name.startswith("_"):
-                continue
-            found.pop(name, None)
-            found[name] = ast.literal_eval(node)
-    return found
+    return pairs
 
 
 def _json_able(value: Any, depth: int = 0) -> bool:

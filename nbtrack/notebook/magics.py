@@ -47,7 +47,7 @@ class TrackMagics(Magics):
         """Run the cell as one tracked run.
 
         %%track [experiment=E] [name=N] [tags=k:v,...] [params=auto|none|a,b] [metrics=a,b]
-                [artifacts=glob,...] [--nested] [--no-outputs] [--quiet]
+                [artifacts=glob,...] [--nested] [--no-outputs] [--quiet] [--reuse]
         """
         args = parse_track_line(line)
         self.tracker.track(args, line, cell, Settings(self.experiment, self.quiet, self.capture_outputs))

@@ -36,11 +36,14 @@ def kernel_environment(notebook: Path, store: str) -> dict[str, str]:
 
 
 def run_notebook(path: str | os.PathLike, store: str | os.PathLike | None = None,
-                 output: str | os.PathLike | None = None, timeout: int = 600) -> Any:
+                 output: str | os.PathLike | None = None, timeout: int = 600, *,
+                 cwd: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Any:
     """Execute the notebook at ``path``; write the executed notebook to ``output`` if given.
 
-    Returns the executed notebook. Raises NotebookNotFoundError, or NotebookExecutionError
-    when a cell raises (the executed part is still written to ``output``).
+    ``cwd``: the kernel's working directory (default: the notebook's directory); ``env``: more
+    environment variables for the kernel. Returns the executed notebook. Raises
+    NotebookNotFoundError, or NotebookExecutionError when a cell raises (the executed part is
+    still written to ``output``).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -55,10 +58,10 @@ def run_notebook(path: str | os.PathLike, store: str | os.PathLike | None = None
 
     config = Config({"KernelManager": {"shutdown_wait_time": EXIT_SETTLE + 15}})  # not killed while it writes
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=False,
-                            resources={"metadata": {"path": str(notebook.parent)}}, config=config,
+                            resources={"metadata": {"path": str(cwd or notebook.parent)}}, config=config,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
     try:
-        client.execute(env=kernel_environment(notebook, store_uri(store)))
+        client.execute(env={**kernel_environment(notebook, store_uri(store)), **(env or {})})
     except CellExecutionError as error:
         index = next((i for i, cell in enumerate(nb.cells) if any(
             o.get("output_type") == "error" for o in cell.get("outputs", []))), -1)

@@ -24,6 +24,7 @@ from .cellsource import normalize, same_code
 from .hidden_state import analyze
 from .history import KernelHistory, current_execution_count
 from .outputs import OutputCapture, output_artifacts
+from .reuse import CellReuse
 from .snapshot import ARTIFACT, EXACT_ARTIFACT, NotebookSnapshot, take_snapshot
 from .summary import show, summary_bundle
 
@@ -136,9 +137,13 @@ class CellTracker:
             outcome.warnings.append(f"stale snapshot: {snapshot.stale_reason}; the run keeps the code that ran "
                                     "for this cell, the other cells are as saved")
         cell_id = cell_id or snapshot.cell_id
+        reuse = CellReuse.start(shell, self.history, args, raw_cell, count)  # don't train twice (reuse.py)
+        if args.reuse and reuse.try_reuse(cell_id):
+            return
         cell = self._start_run(args, settings, snapshot, cell_id, raw_cell, body, count, outcome)
         run = cell.run if cell is not None else None
         if run is not None:
+            reuse.started(run)
             try:
                 self._record_start(run, args, raw_cell, body, cell_id, snapshot, count or 0, outcome)
             except KeyboardInterrupt as interrupt:  # interrupted before the code ran: the run is KILLED
@@ -169,6 +174,7 @@ class CellTracker:
             quiet = args.quiet or settings.quiet
             if not quiet:
                 self._summary(run, outcome)
+                reuse.notice()
             else:
                 for warning in self._warnings(outcome):
                     print(f"nbtrack: {warning}", file=sys.stderr)

@@ -74,7 +74,7 @@ class RunRecord:
     document_keys: list[str]
     store: "SqlStore" = field(repr=False)
     _documents: dict[str, Any] = field(default_factory=dict, repr=False)
-    user: str | None = None  # who started the run, on which host (None for runs of before schema v4)
+    user: str | None = None  # who started the run, on which host (None for runs of before schema v6)
     host: str | None = None
 
     @property

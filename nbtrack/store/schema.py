@@ -24,12 +24,15 @@ from sqlalchemy import (
     literal_column,
 )
 
+from ..systemtags import IDENTITY_TAG
+
 # v2: metric steps and artifact sizes are 64-bit.
 # v3: every write can be repeated (a metric point is unique; notes carry an id), see migrations/.
 # v4: run_summary (the per-run summary row) and ix_tags_key.
 # v5: the model registry (registered_models, model_versions, model_aliases, model_tags, model_version_tags).
 # v6: who and where (user, host), and what sync needs: when a run last changed, edit times (last wins).
-SCHEMA_VERSION = 6
+# v7: an index on the cell-identity tag (%%track's "don't train twice" look-up).
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -126,6 +129,12 @@ tags = Table(
     Column("updated_time", Float),  # v6: when the tag was set (the later of two values wins)
     Index("ix_tags_key", "key"),  # v4: key listings for "did you mean" (nbtrack/store/keys.py)
 )
+
+# v7: runs by the content hash of the cell that started them (nbtrack/notebook/reuse.py). Partial:
+# only these values (64 hex digits) are indexed, so a long tag value elsewhere never meets an index
+# row limit. A query uses it when it says ``key = 'nbtrack.identity'`` as a literal (not a parameter).
+identity_index = Index("ix_tags_identity", tags.c.value, sqlite_where=literal_column(f"key = '{IDENTITY_TAG}'"),
+                       postgresql_where=literal_column(f"key = '{IDENTITY_TAG}'"))
 
 artifacts = Table(
     "artifacts",

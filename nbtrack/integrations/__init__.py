@@ -1,0 +1,1 @@
+"""Integrations with other tools, one module each, imported only when used (``nbtrack.integrations.optuna``)."""
