@@ -40,13 +40,14 @@ from .columns import (
     guess_direction,
     kind_of,
     order_clause,
-    run_ids_clause,
     status_clause,
 )
+from .queries import Query, StoreQueries
 from .table import best_values
 
 MAX_PAGE_SIZE = 500
 MAX_PLOTTED_SELECTION = 200
+DRAWN_TIMEOUT = 1.0  # seconds the panels wait for the browser to draw new rows
 
 
 def _api() -> Any:
@@ -74,6 +75,8 @@ class DashboardState(HasTraits):
     detail_run_id = Unicode("", help="the run shown in the detail view")
     directions = Dict(help="metric key -> 'max' or 'min', overriding the guess from its name")
     auto_refresh = Bool(True, help="refresh every refresh_interval seconds while a shown run is RUNNING")
+    group_nested = Bool(True, help="page over top-level runs with their nested runs under them "
+                                   "(when no filter narrows the runs)")
     refresh_interval = Float(5.0)
 
     # -- answered ---------------------------------------------------------------------
@@ -84,9 +87,13 @@ class DashboardState(HasTraits):
     running = Int(0, help="matching runs that are RUNNING")
     filter_error = Unicode("", help="why the last filter was rejected (the table keeps its last good state)")
     filter_error_position = Int(-1)
+    unknown_keys = List(help="keys the filter names that no run has: {field, position, suggestion, message}")
+    grouped = Bool(False, help="the page holds top-level runs with their nested runs (depth > 0) under them")
     message = Unicode("", help="the outcome of the last action")
     message_is_error = Bool(False)
-    version = Int(0, help="bumped after every successful reload")
+    loaded = Int(0, help="bumped after every successful reload and column/direction change: the table redraws")
+    version = Int(0, help="follows `loaded` once the browser shows the new rows (at once without a browser): "
+                          "panels redraw on it")
 
     def __init__(self, experiment: str | list[str] | None = None, filter: str | None = None,
                  load: bool = True, **kwargs: Any) -> None:
@@ -97,6 +104,9 @@ class DashboardState(HasTraits):
         self._reset_page = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
+        self.queries = StoreQueries()
+        self.frontend_draws = False  # set by the table widget once a browser draws it (see _changed)
+        self._drawn_timer: threading.Timer | None = None
         self.frame: Any = None  # the visible page as a DataFrame
         self.summary: Any = None
         experiments = [experiment] if isinstance(experiment, str) else list(experiment or [])
@@ -160,6 +170,10 @@ class DashboardState(HasTraits):
     def experiment_arg(self) -> list[str] | None:
         return list(self.experiments) or None
 
+    def current_query(self) -> Query:
+        """The asked-for query as the store adapter takes it."""
+        return Query(tuple(self.experiments), self.filter_text, tuple(self.statuses), self.include_deleted)
+
     @property
     def effective_filter(self) -> str | None:
         return combine_filters(self.filter_text, status_clause(self.statuses))
@@ -171,8 +185,7 @@ class DashboardState(HasTraits):
     def query(self) -> dict[str, Any]:
         """Keyword arguments of ``nbtrack.runs()``/``count_runs()``/``summarize_runs()`` for the runs
         the table matches (every page), so a panel can fetch the same set."""
-        return {"experiment": self.experiment_arg, "filter": self.effective_filter,
-                "include_deleted": self.include_deleted}
+        return self.queries.arguments(self.current_query())
 
     def report(self, error: Exception) -> None:
         """Show an error above the table (what panels call instead of raising)."""
@@ -221,12 +234,12 @@ class DashboardState(HasTraits):
     def _on_directions(self, change: Any) -> None:
         if self.summary is not None:
             self.best = best_values(self.summary.metrics, self.directions)
-            self.version += 1
+            self._changed()
 
     @observe("columns")
     def _on_columns(self, change: Any) -> None:
-        if not self._loading:  # chosen by hand: views redraw once; reload bumps version itself
-            self.version += 1
+        if not self._loading:  # chosen by hand: views redraw once; reload announces itself
+            self._changed()
 
     @observe("columns_auto")
     def _on_columns_auto(self, change: Any) -> None:
@@ -235,10 +248,11 @@ class DashboardState(HasTraits):
 
     def _filter_failed(self, error: Any) -> None:
         text = self.filter_text
-        combined = self.effective_filter or ""
         position = getattr(error, "position", -1)
-        if combined != text.strip() and combined.startswith("("):
-            position -= 1  # the user's filter sits inside "(...) AND (status ...)"
+        parsed, stripped = getattr(error, "text", None) or text, text.strip()
+        at = parsed.find(stripped) if stripped else -1
+        if at >= 0:  # the user's filter may sit inside "(...) AND (status ...)", and was stripped
+            position += len(text) - len(text.lstrip()) - at
         position = max(0, min(position, len(text)))
         message = getattr(error, "message", str(error))
         self.filter_error_position = position
@@ -252,30 +266,36 @@ class DashboardState(HasTraits):
         """
         from nbtrack.errors import FilterSyntaxError
 
-        api = _api()
+        queries, query = self.queries, self.current_query()
         with self._lock:
             self._loading = True
             try:
-                flt = self.effective_filter
                 summary = self.summary
+                grouped = self.grouped
                 if full or summary is None:
-                    summary = api.summarize_runs(self.experiment_arg, flt)
-                    total = summary.count
-                    if self.include_deleted:
-                        total = api.count_runs(self.experiment_arg, flt, include_deleted=True)
+                    summary = queries.summarize(query)
+                    queries.remember_keys(query, summary)
+                    grouped = self.group_nested and not query.filter_text.strip() and query.all_statuses \
+                        and queries.has_nested(query)
+                    top_level = "parent_run_id IS NULL" if grouped else None
+                    total = queries.count(query, top_level) if grouped or query.include_deleted else summary.count
+                    unknown = [dict(field=u.field, position=u.position, suggestion=u.suggestion, message=u.message)
+                               for u in queries.unknown_keys(query)]
                 else:
-                    total = self.total
+                    total, unknown = self.total, self.unknown_keys
                 pages = max(1, math.ceil(total / self.page_size))
                 page = 0 if self._reset_page else min(self.page, pages - 1)
-                frame = api.runs(self.experiment_arg, flt, order_by=order_clause(self.sort_by, self.sort_desc),
-                                 max_results=self.page_size, offset=page * self.page_size,
-                                 include_deleted=self.include_deleted)
+                order = order_clause(self.sort_by, self.sort_desc)
+                frame = queries.page(query, order, self.page_size, page * self.page_size,
+                                     extra_filter="parent_run_id IS NULL" if grouped else None)
+                nested = queries.nested_under(query, [str(r) for r in frame["run_id"]], order) \
+                    if grouped and len(frame) else None
+                rows = _rows_with_nesting(frame, nested)
                 deleted: set[str] = set()
-                if self.include_deleted and len(frame):
+                if query.include_deleted and rows:
                     # runs() has no "deleted" column: the page's ids minus the live ones are the deleted ones
-                    ids = [str(r) for r in frame["run_id"].tolist()]
-                    live = set(api.runs(None, run_ids_clause(ids), max_results=len(ids))["run_id"].tolist())
-                    deleted = set(ids) - live
+                    ids = [row["run_id"] for row in rows]
+                    deleted = set(ids) - queries.live_ids(ids)
             except FilterSyntaxError as error:
                 self._filter_failed(error)
                 return False
@@ -287,28 +307,60 @@ class DashboardState(HasTraits):
             self._loading = True
             try:
                 self.filter_error, self.filter_error_position = "", -1
+                self.unknown_keys = unknown
                 self._reset_page = False
                 self.summary, self.frame = summary, frame
                 self.total = total
+                self.grouped = grouped
                 self.page = page
                 self.available = available_columns(summary)
                 self.best = best_values(summary.metrics, self.directions)
                 self.running = int(summary.statuses.get("RUNNING", 0))
                 if self.columns_auto:
                     self.columns = default_columns(summary)
-                rows = frame.to_dict("records")
                 for row in rows:
                     if row["run_id"] in deleted:
                         row["deleted"] = True
                 self.rows = rows
-                self.version += 1
+                self._changed()
             finally:
                 self._loading = False
         self._schedule_refresh()
         return True
 
+    # -- announcing new rows: the table first, then the panels ------------------------------------
+    def _changed(self) -> None:
+        """New rows or columns: the table pushes them on ``loaded``; panels redraw on ``version``.
+
+        With a browser drawing the table, ``version`` follows when it reports the rows drawn
+        (:meth:`confirm_drawn`), so a panel's redraw (a plot is costly to build and to draw)
+        does not hold the rows back; after ``DRAWN_TIMEOUT`` seconds without a word it follows
+        anyway. Without a browser it follows at once.
+        """
+        self.loaded += 1
+        if not self.frontend_draws:
+            self.version = self.loaded
+            return
+        timer = self._drawn_timer
+        if timer is None or not timer.is_alive():
+            self._drawn_timer = threading.Timer(DRAWN_TIMEOUT, self._drawn_timed_out)
+            self._drawn_timer.daemon = True
+            self._drawn_timer.start()
+
+    def confirm_drawn(self, loaded: int) -> None:
+        """The browser shows the rows of ``loaded``: let the panels follow."""
+        target = min(int(loaded), self.loaded)
+        if target > self.version:
+            self.version = target
+
+    def _drawn_timed_out(self) -> None:
+        with guarded("announcing new rows to the dashboard's panels"):
+            if self.version < self.loaded:
+                self.version = self.loaded
+
     def refresh(self) -> bool:
-        """Reload everything (the refresh button)."""
+        """Reload everything (the refresh button): new runs may bring new keys too."""
+        self.queries.forget_keys()
         return self.reload(full=True)
 
     # -- sorting, paging, selection -----------------------------------------------------
@@ -347,7 +399,7 @@ class DashboardState(HasTraits):
         """Runs to plot: the selected ones (from any page), else the visible page."""
         if self.selected:
             ids = list(self.selected)[:MAX_PLOTTED_SELECTION]
-            frame = _api().runs(None, run_ids_clause(ids), include_deleted=True)
+            frame = self.queries.by_ids(ids)
             order = {run_id: i for i, run_id in enumerate(ids)}
             return frame.iloc[sorted(range(len(frame)), key=lambda i: order.get(frame["run_id"].iloc[i], 0))]
         if self.frame is None:
@@ -456,6 +508,28 @@ class DashboardState(HasTraits):
     def close(self) -> None:
         """Stop auto-refreshing."""
         self._stop.set()
+        if self._drawn_timer is not None:
+            self._drawn_timer.cancel()
+
+
+def _rows_with_nesting(frame: Any, nested: Any) -> list[dict]:
+    """The page's rows (dicts), each followed by its nested runs (``depth`` 1), in the page's order."""
+    rows = frame.to_dict("records")
+    for row in rows:
+        row["depth"] = 0
+    if nested is None or not len(nested):
+        return rows
+    children: dict[str, list[dict]] = {}
+    for child in nested.to_dict("records"):
+        child["depth"] = 1
+        children.setdefault(str(child["parent_run_id"]), []).append(child)
+    out = []
+    for row in rows:
+        kids = children.get(str(row["run_id"]), [])
+        row["nested"] = len(kids)
+        out.append(row)
+        out.extend(kids)
+    return out
 
 
 def _current_notebook_dir() -> str | None:

@@ -1,0 +1,210 @@
+"""The dashboard's calls into the store, in one place (the adapter ``DashboardState`` uses).
+
+Structured query parameters (``statuses=``, ``run_ids=``) are passed to ``nbtrack.runs()`` /
+``count_runs()`` / ``summarize_runs()`` when the store's read functions take them; otherwise
+they are folded into the filter string (``status IN (...)``, ``run_id IN (...)``), which the
+filter parser compiles to the same bound-parameter SQL. Unknown filter keys are reported by
+the store's own checker when it has one, else by :func:`_unknown_keys_here`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .columns import STATUSES, combine_filters, run_ids_clause, status_clause
+
+MAX_NESTED = 500  # nested runs fetched under the parents of one page
+
+
+def _api() -> Any:
+    import nbtrack
+
+    return nbtrack
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the table asks for (every page)."""
+
+    experiments: tuple[str, ...] = ()
+    filter_text: str = ""
+    statuses: tuple[str, ...] = STATUSES
+    include_deleted: bool = False
+
+    @property
+    def experiment(self) -> list[str] | None:
+        return list(self.experiments) or None
+
+    @property
+    def all_statuses(self) -> bool:
+        return set(self.statuses) >= set(STATUSES) or not self.statuses
+
+
+@dataclass(frozen=True)
+class UnknownKey:
+    """A key the filter names that no run in the chosen experiments has."""
+
+    field: str  # "metrics.acuracy"
+    position: int  # where it starts in the filter text
+    suggestion: str | None = None  # "metrics.acc"
+
+    @property
+    def message(self) -> str:
+        hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"no run has {self.field}{hint}"
+
+
+@dataclass
+class StoreQueries:
+    """Store reads of one dashboard; caches the keys of the chosen experiments for key checks."""
+
+    _keys: dict[tuple[str, ...], dict[str, set[str]]] = field(default_factory=dict)
+
+    @staticmethod
+    def structured() -> bool:
+        """True when ``nbtrack.runs`` takes ``statuses=`` and ``run_ids=`` (the query layer's parameters)."""
+        try:
+            parameters = inspect.signature(_api().runs).parameters
+        except (TypeError, ValueError):
+            return False
+        return "statuses" in parameters and "run_ids" in parameters
+
+    def arguments(self, query: Query, extra_filter: str | None = None,
+                  run_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """Keyword arguments of runs()/count_runs()/summarize_runs() for ``query``."""
+        user = combine_filters(query.filter_text, extra_filter)
+        if self.structured():
+            kwargs: dict[str, Any] = {"experiment": query.experiment, "filter": user,
+                                      "include_deleted": query.include_deleted}
+            if not query.all_statuses:
+                kwargs["statuses"] = list(query.statuses)
+            if run_ids is not None:
+                kwargs["run_ids"] = list(run_ids)
+            return kwargs
+        statuses = None if query.all_statuses else status_clause(query.statuses)
+        ids = run_ids_clause(run_ids) if run_ids is not None else None
+        return {"experiment": query.experiment, "filter": combine_filters(user, statuses, ids),
+                "include_deleted": query.include_deleted}
+
+    def summarize(self, query: Query) -> Any:
+        kwargs = self.arguments(query)
+        kwargs["include_deleted"] = False  # best values and columns come from live runs
+        return _api().summarize_runs(**kwargs)
+
+    def count(self, query: Query, extra_filter: str | None = None) -> int:
+        return int(_api().count_runs(**self.arguments(query, extra_filter)))
+
+    def page(self, query: Query, order_by: str, limit: int, offset: int, extra_filter: str | None = None) -> Any:
+        return _api().runs(**self.arguments(query, extra_filter), order_by=order_by, max_results=limit, offset=offset)
+
+    def live_ids(self, run_ids: Sequence[str]) -> set[str]:
+        """Which of ``run_ids`` are not deleted."""
+        if not run_ids:
+            return set()
+        frame = _api().runs(**self.arguments(Query(), run_ids=run_ids), max_results=len(run_ids))
+        return {str(r) for r in frame["run_id"].tolist()}
+
+    def by_ids(self, run_ids: Sequence[str]) -> Any:
+        """The runs with these ids (deleted ones too), in no particular order."""
+        return _api().runs(**self.arguments(Query(include_deleted=True), run_ids=run_ids))
+
+    def nested_under(self, query: Query, parent_ids: Sequence[str], order_by: str) -> Any:
+        """Runs of ``query`` whose parent is one of ``parent_ids``."""
+        return self.page(query, order_by, MAX_NESTED, 0,
+                         extra_filter="parent_run_id IN (" + ", ".join(_quote(p) for p in parent_ids) + ")")
+
+    def has_nested(self, query: Query) -> bool:
+        return self.count(Query(query.experiments, include_deleted=query.include_deleted),
+                          "parent_run_id IS NOT NULL") > 0
+
+    # -- keys the filter names ----------------------------------------------------------------
+    def forget_keys(self) -> None:
+        """Drop the cached keys (after a refresh: new runs may bring new keys)."""
+        self._keys.clear()
+
+    def remember_keys(self, query: Query, summary: Any) -> None:
+        """Keep the keys of an unfiltered summary of the chosen experiments (saves a query later)."""
+        if not query.filter_text.strip() and query.all_statuses:
+            self._keys[query.experiments] = {"params": set(summary.params), "metrics": set(summary.metrics),
+                                             "tags": set(summary.tags)}
+
+    def known_keys(self, query: Query) -> dict[str, set[str]]:
+        """``{"params": {...}, "metrics": {...}, "tags": {...}}`` over the chosen experiments."""
+        if query.experiments not in self._keys:
+            self.remember_keys(Query(query.experiments), _api().summarize_runs(query.experiment, None))
+        return self._keys[query.experiments]
+
+    def unknown_keys(self, query: Query) -> list[UnknownKey]:
+        """Keys in the filter that no run of the chosen experiments has, with the closest known key."""
+        if not query.filter_text.strip():
+            return []
+        return _unknown_keys_here(query.filter_text, self.known_keys(query))
+
+
+def closest_key(key: str, candidates: Sequence[str] | set[str]) -> str | None:
+    """The candidate most like ``key`` (difflib's ratio, case-insensitive; a longer shared start
+    breaks ties), or None when none is close."""
+    lowered = key.lower()
+    best, best_score = None, 0.0
+    for candidate in sorted(candidates):
+        other = candidate.lower()
+        score = difflib.SequenceMatcher(None, lowered, other).ratio()
+        shared = len(_common_prefix(lowered, other))
+        score += 0.05 * min(shared, 3)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best if best_score >= 0.6 else None
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _quote(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _fields(node: Any) -> list[Any]:
+    """Every ``Field`` of a parsed filter, in order."""
+    from nbtrack.store import filters as f
+
+    if node is None:
+        return []
+    if isinstance(node, f.Compare):
+        return [node.field]
+    if isinstance(node, (f.And, f.Or)):
+        return [x for item in node.items for x in _fields(item)]
+    if isinstance(node, f.Not):
+        return _fields(node.item)
+    return []
+
+
+def _unknown_keys_here(text: str, known: dict[str, set[str]]) -> list[UnknownKey]:
+    from nbtrack.store.filters import parse_filter
+
+    try:
+        node = parse_filter(text)
+    except Exception:  # a syntax error is reported by the query itself
+        return []
+    out: list[UnknownKey] = []
+    for item in _fields(node):
+        if item.entity not in known or item.key in known[item.entity]:
+            continue
+        name = f"{item.entity}.{item.key}"
+        if name in {u.field for u in out}:
+            continue
+        match = closest_key(item.key, known[item.entity])
+        kind = item.entity
+        if match is None:  # the right key under another kind: params.acc for metrics.acc
+            for other, keys in known.items():
+                if item.key in keys:
+                    match, kind = item.key, other
+                    break
+        out.append(UnknownKey(name, item.position, f"{kind}.{match}" if match is not None else None))
+    return out
