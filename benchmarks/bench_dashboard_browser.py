@@ -9,9 +9,10 @@ JupyterLab in Debian's Chromium (Playwright, headless), one notebook per store s
 - next page: a click on "next" -> the next page on screen;
 - select: a click on a row's tick box -> the history plot holding only that run's curve.
 
-Each step is timed in the page, from the input event's timestamp to the first animation
+Each step is timed in the page, from the input event's timestamp to the first painted
 frame where the rows on screen are exactly the runs ``nbtrack.runs()`` says they should be
-(or the plot holds the chosen run's curve). The Python side of the same step (the widget
+(or the plot holds the chosen run's curve); steps are apart by a settle (kernel idle, plots
+redrawn), as a person looks before clicking again. The Python side of the same step (the widget
 and its store queries, without a browser) is printed beside it, with the load average.
 
 Stores (10 params, 5 metrics with 5 steps each, 3 tags per run) are written through the
@@ -78,39 +79,48 @@ def expected_ids(order: str, filter: str | None = None, page: int = 0) -> list[s
 
 # --- in the browser -------------------------------------------------------------------------
 
-# Arms a one-shot recorder of the next trusted input event's timestamp (performance.now() time).
-ARM = """() => {
-  if (!window.__nbtArmed) {
-    window.__nbtArmed = true;
+# In the page, before the action: note the timestamp of the next trusted input event, then
+# check on every animation frame whether the screen shows what the step should show; the
+# first frame that does is timed after it is painted (a zero-delay task after the frame).
+# The watch runs in the page, so Playwright's own latency is not counted.
+WATCH = """([check, arg]) => {
+  if (!window.__nbtListening) {
+    window.__nbtListening = true;
     for (const type of ['keydown', 'mousedown', 'pointerdown', 'click']) {
       window.addEventListener(type, (event) => {
-        if (window.__nbtArm && event.isTrusted) { window.__nbtStart = event.timeStamp; window.__nbtArm = false; }
+        if (window.__nbtArmed && event.isTrusted) { window.__nbtStart = event.timeStamp; window.__nbtArmed = false; }
       }, true);
     }
   }
-  window.__nbtArm = true; window.__nbtStart = null;
-}"""
-VISIBLE_IDS = """() => {
-  const boards = document.querySelectorAll('.nbtrack-dashboard');
-  const board = boards[boards.length - 1];
-  if (!board) return [];
-  return [...board.querySelectorAll('.nbtrack-table [data-run-id]')]
-    .filter((el) => el.offsetParent !== null).map((el) => el.dataset.runId);
-}"""
-ROWS_ARE = f"""(expected) => {{
-  const ids = ({VISIBLE_IDS})();
-  if (window.__nbtStart === null || ids.length !== expected.length) return false;
-  for (let i = 0; i < ids.length; i++) if (ids[i] !== expected[i]) return false;
-  return performance.now() - window.__nbtStart;
-}}"""
-CURVE_OF = """(runId) => {
-  const boards = document.querySelectorAll('.nbtrack-dashboard');
-  const board = boards[boards.length - 1];
-  const plot = board && board.querySelector('.nbtrack-plot .js-plotly-plot');
-  if (!plot || !plot.data || window.__nbtStart === null) return false;
-  const ids = plot.data.map((trace) => (trace.customdata || [])[0]);
-  if (runId === null) return ids.length > 1 ? true : false;
-  return ids.length === 1 && ids[0] === runId ? performance.now() - window.__nbtStart : false;
+  const board = () => { const all = document.querySelectorAll('.nbtrack-dashboard'); return all[all.length - 1]; };
+  const checks = {
+    rows: (expected) => {
+      const b = board();
+      if (!b) return false;
+      const ids = [...b.querySelectorAll('.nbtrack-table [data-run-id]')]
+        .filter((el) => el.offsetParent !== null).map((el) => el.dataset.runId);
+      return ids.length === expected.length && ids.every((id, i) => id === expected[i]);
+    },
+    curve: (runId) => {
+      const b = board();
+      const plot = b && b.querySelector('.nbtrack-plot .js-plotly-plot');
+      if (!plot || !plot.data) return false;
+      const ids = plot.data.map((trace) => (trace.customdata || [])[0]);
+      return runId === null ? ids.length > 1 : ids.length === 1 && ids[0] === runId;
+    },
+  };
+  window.__nbtArmed = true; window.__nbtStart = null; window.__nbtDone = null;
+  const token = (window.__nbtToken || 0) + 1;
+  window.__nbtToken = token;
+  const frame = () => {
+    if (window.__nbtToken !== token) return;
+    if (window.__nbtStart !== null && checks[check](arg)) {
+      setTimeout(() => { window.__nbtDone = performance.now() - window.__nbtStart; }, 0);
+      return;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
 }"""
 
 
@@ -127,8 +137,11 @@ class Session:
         open_notebook(page, server, name, [setup, show])
         self.board_cell = 1
 
-    def _wait(self, script: str, arg, timeout_ms: int = 120_000) -> float:
-        handle = self.page.wait_for_function(script, arg=arg, polling="raf", timeout=timeout_ms)
+    def _timed(self, action, check: str, arg, timeout_ms: int = 120_000) -> float:
+        """Seconds from ``action``'s first input event to the painted frame that passes ``check``."""
+        self.page.evaluate(WATCH, [check, arg])
+        action()
+        handle = self.page.wait_for_function("() => window.__nbtDone", polling=50, timeout=timeout_ms)
         return float(handle.json_value()) / 1000.0
 
     def settle(self) -> None:
@@ -142,9 +155,7 @@ class Session:
 
     def time_action(self, action, expected: list[str]) -> float:
         self.settle()
-        self.page.evaluate(ARM)
-        action()
-        return self._wait(ROWS_ARE, expected)
+        return self._timed(action, "rows", expected)
 
     def run_setup(self) -> None:
         from conftest import run_cell
@@ -157,9 +168,7 @@ class Session:
         editor = cell(self.page, self.board_cell).locator(".cm-content")
         editor.click()
         self.settle()
-        self.page.evaluate(ARM)
-        self.page.keyboard.press("Control+Enter")
-        return self._wait(ROWS_ARE, expected)
+        return self._timed(lambda: self.page.keyboard.press("Control+Enter"), "rows", expected)
 
     def board(self):
         return self.page.locator(".nbtrack-dashboard").last
@@ -185,12 +194,8 @@ class Session:
     def select(self, run_id: str) -> float:
         tick = self._tick(run_id)
         self.settle()
-        self.page.evaluate(ARM)
-        tick.check()
-        seconds = self._wait(CURVE_OF, run_id)
-        self.page.evaluate(ARM)
-        tick.uncheck()  # back to the page's curves, not timed
-        self._wait(CURVE_OF, None)
+        seconds = self._timed(tick.check, "curve", run_id)
+        self._timed(tick.uncheck, "curve", None)  # back to the page's curves, not timed
         return seconds
 
 
