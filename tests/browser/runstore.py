@@ -49,7 +49,7 @@ def build_store(path: Path | str, n: int, experiment: str = "bench", steps: int 
                           "latency_ms": rng.uniform(1, 50)}
                 for key, final in finals.items():
                     for step in range(steps):
-                        scale = 0.6 + 0.4 * step / max(1, steps - 1)
+                        scale = 0.6 + 0.4 * step / (steps - 1) if steps > 1 else 1.0  # ends at `final`
                         value = final * scale if key != "loss" else final * (2 - scale)
                         batch.metrics.append((run_id, key, step, value, begin + step))
                     batch.latest[(run_id, key)] = (steps - 1, batch.metrics[-1][3], begin + steps - 1)
