@@ -59,9 +59,11 @@ class UnknownKey:
 
 @dataclass
 class StoreQueries:
-    """Store reads of one dashboard; caches the keys of the chosen experiments for key checks."""
+    """Store reads of one dashboard; caches the keys of the chosen experiments (for key checks)
+    and whether they hold nested runs. Safe to call from the summary thread."""
 
     _keys: dict[tuple[str, ...], dict[str, set[str]]] = field(default_factory=dict)
+    _nested: dict[tuple, bool] = field(default_factory=dict)
 
     @staticmethod
     def structured() -> bool:
@@ -117,13 +119,18 @@ class StoreQueries:
                          extra_filter="parent_run_id IN (" + ", ".join(_quote(p) for p in parent_ids) + ")")
 
     def has_nested(self, query: Query) -> bool:
-        return self.count(Query(query.experiments, include_deleted=query.include_deleted),
-                          "parent_run_id IS NOT NULL") > 0
+        """Whether any run of the chosen experiments is nested (kept until :meth:`forget_keys`)."""
+        key = (query.experiments, query.include_deleted)
+        if key not in self._nested:
+            self._nested[key] = self.count(Query(query.experiments, include_deleted=query.include_deleted),
+                                           "parent_run_id IS NOT NULL") > 0
+        return self._nested[key]
 
     # -- keys the filter names ----------------------------------------------------------------
     def forget_keys(self) -> None:
-        """Drop the cached keys (after a refresh: new runs may bring new keys)."""
+        """Drop what is cached (after a refresh: new runs may bring new keys, or nesting)."""
         self._keys.clear()
+        self._nested.clear()
 
     def remember_keys(self, query: Query, summary: Any) -> None:
         """Keep the keys of an unfiltered summary of the chosen experiments (saves a query later)."""
@@ -136,6 +143,10 @@ class StoreQueries:
         if query.experiments not in self._keys:
             self.remember_keys(Query(query.experiments), _api().summarize_runs(query.experiment, None))
         return self._keys[query.experiments]
+
+    def keys_known(self, query: Query) -> bool:
+        """True when :meth:`unknown_keys` can answer without a query."""
+        return query.experiments in self._keys
 
     def unknown_keys(self, query: Query) -> list[UnknownKey]:
         """Keys in the filter that no run of the chosen experiments has, with the closest known key."""

@@ -14,6 +14,7 @@ import contextlib
 import math
 import os
 import threading
+import time
 from typing import Any, Iterator
 
 from traitlets import (
@@ -89,6 +90,7 @@ class DashboardState(HasTraits):
     filter_error_position = Int(-1)
     unknown_keys = List(help="keys the filter names that no run has: {field, position, suggestion, message}")
     grouped = Bool(False, help="the page holds top-level runs with their nested runs (depth > 0) under them")
+    summarizing = Bool(False, help="the rows are in; totals, default columns and best values are on their way")
     message = Unicode("", help="the outcome of the last action")
     message_is_error = Bool(False)
     loaded = Int(0, help="bumped after every successful reload and column/direction change: the table redraws")
@@ -107,6 +109,8 @@ class DashboardState(HasTraits):
         self.queries = StoreQueries()
         self.frontend_draws = False  # set by the table widget once a browser draws it (see _changed)
         self._drawn_timer: threading.Timer | None = None
+        self._generation = 0
+        self._pending_summary: Any = None
         self.frame: Any = None  # the visible page as a DataFrame
         self.summary: Any = None
         experiments = [experiment] if isinstance(experiment, str) else list(experiment or [])
@@ -141,6 +145,8 @@ class DashboardState(HasTraits):
 
     @validate("page")
     def _valid_page(self, proposal: Any) -> int:
+        if self.summarizing:  # the total is being counted: the page past the end comes back empty
+            return max(0, int(proposal["value"]))
         return max(0, min(int(proposal["value"]), self.page_count - 1))
 
     @validate("sort_by")
@@ -259,43 +265,47 @@ class DashboardState(HasTraits):
         self.filter_error = f"{message} at position {position}:\n  {text}\n  {' ' * position}^"
 
     def reload(self, full: bool = True) -> bool:
-        """Query the store: the summary (when ``full``) and the visible page.
+        """Query the store: the visible page, and (when ``full``) the summary of every matching run.
 
-        Returns False, keeping the previous rows, when the filter is rejected or the store
-        fails; the reason is in ``filter_error`` or ``message``.
+        The summary (totals, default columns, best values) runs in a thread started first; the
+        page does not wait for it more than ``summaries.SUMMARY_WAIT`` seconds: past that the
+        rows are shown with ``summarizing`` set and the rest follows (``wait()`` blocks until it
+        has). Returns False, keeping the previous rows, when the filter is rejected or the
+        store fails; the reason is in ``filter_error`` or ``message``.
         """
         from nbtrack.errors import FilterSyntaxError
 
+        from . import summaries
+
         queries, query = self.queries, self.current_query()
         with self._lock:
+            self._generation += 1
+            generation = self._generation
+            job = None
             self._loading = True
             try:
-                summary = self.summary
                 grouped = self.grouped
-                if full or summary is None:
-                    summary = queries.summarize(query)
-                    queries.remember_keys(query, summary)
+                if full or self.summary is None:
                     grouped = self.group_nested and not query.filter_text.strip() and query.all_statuses \
                         and queries.has_nested(query)
-                    top_level = "parent_run_id IS NULL" if grouped else None
-                    total = queries.count(query, top_level) if grouped or query.include_deleted else summary.count
-                    unknown = [dict(field=u.field, position=u.position, suggestion=u.suggestion, message=u.message)
-                               for u in queries.unknown_keys(query)]
-                else:
-                    total, unknown = self.total, self.unknown_keys
-                pages = max(1, math.ceil(total / self.page_size))
-                page = 0 if self._reset_page else min(self.page, pages - 1)
+                    job = summaries.SummaryJob(queries, query, grouped)
+                    if queries.keys_known(query):  # a misspelt key is said with the rows, not after
+                        self.unknown_keys = summaries.unknown_keys(queries, query)
+                pages = max(1, math.ceil(self.total / self.page_size))
+                page = 0 if self._reset_page else self.page if self.summarizing else min(self.page, pages - 1)
                 order = order_clause(self.sort_by, self.sort_desc)
                 frame = queries.page(query, order, self.page_size, page * self.page_size,
                                      extra_filter="parent_run_id IS NULL" if grouped else None)
                 nested = queries.nested_under(query, [str(r) for r in frame["run_id"]], order) \
                     if grouped and len(frame) else None
                 rows = _rows_with_nesting(frame, nested)
-                deleted: set[str] = set()
                 if query.include_deleted and rows:
                     # runs() has no "deleted" column: the page's ids minus the live ones are the deleted ones
                     ids = [row["run_id"] for row in rows]
                     deleted = set(ids) - queries.live_ids(ids)
+                    for row in rows:
+                        row["deleted"] = row["run_id"] in deleted
+                answered = job.wait(summaries.SUMMARY_WAIT) if job is not None else False
             except FilterSyntaxError as error:
                 self._filter_failed(error)
                 return False
@@ -307,26 +317,69 @@ class DashboardState(HasTraits):
             self._loading = True
             try:
                 self.filter_error, self.filter_error_position = "", -1
-                self.unknown_keys = unknown
                 self._reset_page = False
-                self.summary, self.frame = summary, frame
-                self.total = total
+                self.frame = frame
                 self.grouped = grouped
                 self.page = page
-                self.available = available_columns(summary)
-                self.best = best_values(summary.metrics, self.directions)
-                self.running = int(summary.statuses.get("RUNNING", 0))
-                if self.columns_auto:
-                    self.columns = default_columns(summary)
-                for row in rows:
-                    if row["run_id"] in deleted:
-                        row["deleted"] = True
                 self.rows = rows
+                if job is not None:
+                    self._pending_summary = job
+                    self.summarizing = not answered
+                    if answered:
+                        self._take_summary(job.answer)
                 self._changed()
             finally:
                 self._loading = False
+        if job is not None and not answered:
+            job.then(lambda answer: self._late_summary(generation, job, answer))
         self._schedule_refresh()
         return True
+
+    def _take_summary(self, answer: Any) -> None:
+        """Apply a summary's answer (inside a reload's or a late summary's assignments)."""
+        self._pending_summary = None
+        self.summarizing = False
+        if answer.error is not None:
+            self.message = f"could not summarize the runs: {type(answer.error).__name__}: {answer.error}"
+            self.message_is_error = True
+            return
+        summary = answer.summary
+        self.summary = summary
+        self.total = answer.total
+        self.unknown_keys = answer.unknown
+        self.available = available_columns(summary)
+        self.best = best_values(summary.metrics, self.directions)
+        self.running = int(summary.statuses.get("RUNNING", 0))
+        if self.columns_auto:
+            self.columns = default_columns(summary)
+
+    def _late_summary(self, generation: int, job: Any, answer: Any) -> None:
+        """A summary that came after its rows: apply it unless a newer reload replaced it."""
+        with guarded("summarizing the dashboard's runs"), self._lock:
+            if generation != self._generation or self._pending_summary is not job:
+                return
+            self._loading = True
+            try:
+                self._take_summary(answer)
+                self._changed()
+            finally:
+                self._loading = False
+            past_end = self.page > self.page_count - 1
+        if past_end:  # a refresh that found fewer runs: show the last page
+            self.page = self.page_count - 1
+        self._schedule_refresh()
+
+    def wait(self, timeout: float | None = 60.0) -> bool:
+        """Wait until the totals, columns and best values of the last reload are in; False on timeout."""
+        job = self._pending_summary
+        if job is None:
+            return True
+        if not job.wait(timeout):
+            return False
+        deadline = time.monotonic() + 5.0  # the thread applies it right after its answer
+        while self._pending_summary is job and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._pending_summary is not job
 
     # -- announcing new rows: the table first, then the panels ------------------------------------
     def _changed(self) -> None:
@@ -492,8 +545,6 @@ class DashboardState(HasTraits):
         self._timer.start()
 
     def _refresh_loop(self) -> None:
-        import time
-
         while True:
             due = time.monotonic() + self.refresh_interval
             while time.monotonic() < due and not self._stop.is_set():  # notice a shorter interval soon

@@ -254,7 +254,8 @@ def test_ten_thousand_runs_filter_typo_sort_page_scroll_and_the_runs_panel(brows
     table = page.locator(".nbtrack-runtable")
     table.wait_for(state="visible", timeout=TIMEOUT_MS)
     wait_until(lambda: visible_ids(page) == expected(), what="the newest 25 of 10,000 runs")
-    assert "10,000 runs" in table.locator(".nbtrack-pager").inner_text()
+    pager = table.locator(".nbtrack-pager")
+    wait_until(lambda: "10,000 runs" in pager.inner_text(), what="the total (counted after the rows show)")
 
     # a misspelt key: says no run has it, offers the closest, one click fixes the filter
     box_input = table.locator(".nbtrack-filter input")
@@ -270,7 +271,8 @@ def test_ten_thousand_runs_filter_typo_sort_page_scroll_and_the_runs_panel(brows
     assert len(expected(wanted)) == 25
     wait_until(lambda: visible_ids(page) == expected(wanted), what="the corrected filter's rows")
     assert box_input.input_value() == wanted and not hint.is_visible()
-    assert f"{nbtrack.count_runs('bench', wanted):,} runs" in table.locator(".nbtrack-pager").inner_text()
+    total = f"{nbtrack.count_runs('bench', wanted):,} runs"
+    wait_until(lambda: total in pager.inner_text(), what="the filtered total")
 
     # sort by a metric (best first), then the next page
     table.locator("button.nbtrack-col-metrics-loss").click()  # lower is better: ascending first

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
+import pytest
 from dashboard_helpers import EVIL, make_runs
 
 import nbtrack
@@ -111,3 +113,30 @@ def test_structured_query_arguments_fold_into_the_filter_without_the_query_layer
     else:
         assert kwargs["filter"] == "(params.model = 'rf') AND (status IN ('FINISHED'))"
     assert len(nbtrack.runs(**kwargs)) == board.state.total == 6
+
+
+def test_rows_come_first_and_the_summary_follows(runs12, monkeypatch):
+    from nbtrack.dashboards import summaries
+
+    monkeypatch.setattr(summaries, "SUMMARY_WAIT", 0)  # what a browser gets: rows without waiting
+    board = dashboard("exp")
+    board.state.wait()
+    gate = threading.Event()
+    summarize = board.state.queries.summarize
+
+    def held_back(query):  # the real summary, once the test lets it go
+        gate.wait(30)
+        return summarize(query)
+
+    board.state.queries.summarize = held_back
+    act(board, "filter", text="params.model = 'rf'")
+    act(board, "filter", text="params.model = 'lin' and metrics.acc > 0.6")  # replaces the first one
+    assert board.table.column("name") == ["run-11", "run-09", "run-07", "run-05"]  # the rows, at once
+    assert board.state.summarizing and board.table.view["page"]["total"] is None
+    loaded = board.state.loaded
+    gate.set()
+    assert board.state.wait(30)
+    assert not board.state.summarizing and board.state.total == 4 and board.table.view["page"]["total"] == 4
+    assert board.state.loaded > loaded  # the totals went to the browser in their own push
+    assert board.state.best["metrics.acc"] == pytest.approx(0.795)  # the second filter's, not the first's
+    board.close()

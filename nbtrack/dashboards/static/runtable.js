@@ -248,7 +248,8 @@ class RunTableView {
     this.autoRefresh.checked = view.auto_refresh;
     this.showDeleted.checked = view.include_deleted;
     const running = view.running ? ` · ${view.running} running${view.auto_refresh ? ", auto-refreshing" : ""}` : "";
-    this.statusLine.textContent = `${view.page.total.toLocaleString("en-US")} ${view.grouped ? "top-level " : ""}runs${running}`;
+    this.statusLine.textContent = view.page.total === null ? "counting runs…"
+      : `${view.page.total.toLocaleString("en-US")} ${view.grouped ? "top-level " : ""}runs${running}`;
     this.filterError.textContent = view.filter.error;
     this.filterError.hidden = !view.filter.error;
     this.filterHint.replaceChildren(...view.filter.unknown.map((unknown) => h("div", { class: "nbtrack-unknown-key" },
@@ -486,11 +487,13 @@ class RunTableView {
   // -- pager ---------------------------------------------------------------------------------------
   drawPager(view) {
     const page = view.page;
+    const counted = page.total !== null; // null: the total is still being counted
     this.prevButton.disabled = page.index <= 0;
-    this.nextButton.disabled = page.index >= page.count - 1;
+    this.nextButton.disabled = counted ? page.index >= page.count - 1 : view.rows.run_id.length < page.size;
     this.pageInput.value = String(page.index + 1);
-    this.pageInput.max = String(page.count);
-    this.pageCount.textContent = ` of ${page.count.toLocaleString("en-US")} · ${page.total.toLocaleString("en-US")} runs`;
+    this.pageInput.max = counted ? String(page.count) : "";
+    this.pageCount.textContent = counted
+      ? ` of ${page.count.toLocaleString("en-US")} · ${page.total.toLocaleString("en-US")} runs` : " of … · counting runs…";
     this.pageSize.replaceChildren(...page.sizes.map((size) => {
       const option = h("option", { value: size, text: String(size) });
       option.selected = size === page.size;

@@ -1,0 +1,77 @@
+"""The summary of every matching run (totals, columns, best values), computed in a thread.
+
+Summarizing every matching run costs far more than loading one page (100,000 runs: seconds
+against tens of milliseconds), so ``DashboardState.reload`` starts it first, loads the page
+meanwhile, and waits for it only ``SUMMARY_WAIT`` seconds: past that the rows go to the
+browser at once and the totals, default columns and best values follow when it is done.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .queries import Query, StoreQueries
+
+SUMMARY_WAIT: float | None = 0.1  # seconds a reload waits for the summary (None: until it is done)
+
+
+@dataclass
+class SummaryAnswer:
+    """What a summary brings: the ``RunsSummary``, the total to page over, the unknown filter keys."""
+
+    summary: Any = None
+    total: int = 0
+    unknown: list[dict] = field(default_factory=list)
+    error: Exception | None = None
+
+
+def unknown_keys(queries: StoreQueries, query: Query) -> list[dict]:
+    """The filter's keys that no run has, as the state keeps them."""
+    return [dict(field=u.field, position=u.position, suggestion=u.suggestion, message=u.message)
+            for u in queries.unknown_keys(query)]
+
+
+class SummaryJob:
+    """Summarize ``query`` in a daemon thread; :meth:`wait` for it or hand it a callback."""
+
+    def __init__(self, queries: StoreQueries, query: Query, grouped: bool) -> None:
+        self.queries, self.query, self.grouped = queries, query, grouped
+        self.answer: SummaryAnswer | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._callback: Callable[[SummaryAnswer], None] | None = None
+        self._thread = threading.Thread(target=self._run, name="nbtrack-dashboard-summary", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        answer = SummaryAnswer()
+        try:
+            queries, query = self.queries, self.query
+            answer.summary = queries.summarize(query)
+            queries.remember_keys(query, answer.summary)
+            top_level = "parent_run_id IS NULL" if self.grouped else None
+            answer.total = queries.count(query, top_level) if self.grouped or query.include_deleted \
+                else answer.summary.count
+            answer.unknown = unknown_keys(queries, query)
+        except Exception as error:  # handed over with the answer: the state says what failed
+            answer.error = error
+        with self._lock:
+            self.answer = answer
+            self._done.set()
+            callback = self._callback
+        if callback is not None:
+            callback(answer)
+
+    def wait(self, timeout: float | None) -> bool:
+        """True when the answer is in (within ``timeout`` seconds; None waits until it is)."""
+        return self._done.wait(timeout)
+
+    def then(self, callback: Callable[[SummaryAnswer], None]) -> None:
+        """Call ``callback(answer)`` when done: at once if it already is, else from the thread."""
+        with self._lock:
+            if not self._done.is_set():
+                self._callback = callback
+                return
+        callback(self.answer)  # type: ignore[arg-type]
