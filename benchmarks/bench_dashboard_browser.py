@@ -145,13 +145,17 @@ class Session:
         return float(handle.json_value()) / 1000.0
 
     def settle(self) -> None:
-        """Let the step finish (the kernel idle, the plots redrawn) before the next one, as a
-        person looks at the result before clicking again. Not timed."""
+        """Let the step finish (the kernel idle, the plots redrawn, the runs counted) before the
+        next one, as a person looks at the result before clicking again. Not timed."""
         from conftest import wait_for_idle
 
         for _ in range(2):
             wait_for_idle(self.page)
             time.sleep(0.4)
+        line = self.page.locator(".nbtrack-dashboard .nbtrack-status-line").last
+        deadline = time.monotonic() + 300
+        while "counting" in (line.inner_text() if line.count() else "") and time.monotonic() < deadline:
+            time.sleep(0.2)  # the totals of the last step are in
 
     def time_action(self, action, expected: list[str]) -> float:
         self.settle()

@@ -32,6 +32,7 @@ from traitlets import (
 )
 
 from ..guard import guarded
+from . import summaries
 from .columns import (
     BASE_COLUMNS,
     STATUSES,
@@ -111,6 +112,7 @@ class DashboardState(HasTraits):
         self._drawn_timer: threading.Timer | None = None
         self._generation = 0
         self._pending_summary: Any = None
+        self._summaries = summaries.SummaryRunner()
         self.frame: Any = None  # the visible page as a DataFrame
         self.summary: Any = None
         experiments = [experiment] if isinstance(experiment, str) else list(experiment or [])
@@ -275,8 +277,6 @@ class DashboardState(HasTraits):
         """
         from nbtrack.errors import FilterSyntaxError
 
-        from . import summaries
-
         queries, query = self.queries, self.current_query()
         with self._lock:
             self._generation += 1
@@ -288,7 +288,7 @@ class DashboardState(HasTraits):
                 if full or self.summary is None:
                     grouped = self.group_nested and not query.filter_text.strip() and query.all_statuses \
                         and queries.has_nested(query)
-                    job = summaries.SummaryJob(queries, query, grouped)
+                    job = self._summaries.submit(summaries.SummaryJob(queries, query, grouped))
                     if queries.keys_known(query):  # a misspelt key is said with the rows, not after
                         self.unknown_keys = summaries.unknown_keys(queries, query)
                 pages = max(1, math.ceil(self.total / self.page_size))

@@ -34,7 +34,7 @@ def unknown_keys(queries: StoreQueries, query: Query) -> list[dict]:
 
 
 class SummaryJob:
-    """Summarize ``query`` in a daemon thread; :meth:`wait` for it or hand it a callback."""
+    """One summary to compute; :meth:`wait` for it or hand it a callback with :meth:`then`."""
 
     def __init__(self, queries: StoreQueries, query: Query, grouped: bool) -> None:
         self.queries, self.query, self.grouped = queries, query, grouped
@@ -42,10 +42,8 @@ class SummaryJob:
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._callback: Callable[[SummaryAnswer], None] | None = None
-        self._thread = threading.Thread(target=self._run, name="nbtrack-dashboard-summary", daemon=True)
-        self._thread.start()
 
-    def _run(self) -> None:
+    def run(self) -> None:
         answer = SummaryAnswer()
         try:
             queries, query = self.queries, self.query
@@ -75,3 +73,34 @@ class SummaryJob:
                 self._callback = callback
                 return
         callback(self.answer)  # type: ignore[arg-type]
+
+
+class SummaryRunner:
+    """Runs one dashboard's summaries one at a time in a daemon thread, newest first.
+
+    A job submitted while another runs waits in a single slot; a newer one takes the slot
+    (the one it replaces is never run: its query is no longer asked for). So typing filters
+    quickly costs at most the summary in progress plus the last one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: SummaryJob | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: SummaryJob) -> SummaryJob:
+        with self._lock:
+            self._waiting = job
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="nbtrack-dashboard-summary", daemon=True)
+                self._thread.start()
+        return job
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                job, self._waiting = self._waiting, None
+                if job is None:
+                    self._thread = None
+                    return
+            job.run()
