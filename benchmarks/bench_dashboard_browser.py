@@ -7,7 +7,9 @@ JupyterLab in Debian's Chromium (Playwright, headless), one notebook per store s
 - filter: a filter typed in the box, Enter -> the matching page's rows on screen;
 - sort: a click on a column header -> the sorted page on screen;
 - next page: a click on "next" -> the next page on screen;
-- select: a click on a row's tick box -> the history plot holding only that run's curve.
+- select: a click on a row's tick box -> the history plot holding only that run's curve;
+- floor: the smallest widget round trip in the same page and kernel (an anywidget button whose
+  click makes the kernel set a trait; the new text painted): what any step costs at least.
 
 Each step is timed in the page, from the input event's timestamp to the first painted
 frame where the rows on screen are exactly the runs ``nbtrack.runs()`` says they should be
@@ -83,7 +85,7 @@ def expected_ids(order: str, filter: str | None = None, page: int = 0) -> list[s
 # check on every animation frame whether the screen shows what the step should show; the
 # first frame that does is timed after it is painted (a zero-delay task after the frame).
 # The watch runs in the page, so Playwright's own latency is not counted.
-WATCH = """([check, arg]) => {
+WATCH = """([check, arg, fresh]) => {
   if (!window.__nbtListening) {
     window.__nbtListening = true;
     for (const type of ['keydown', 'mousedown', 'pointerdown', 'click']) {
@@ -92,7 +94,13 @@ WATCH = """([check, arg]) => {
       }, true);
     }
   }
-  const board = () => { const all = document.querySelectorAll('.nbtrack-dashboard'); return all[all.length - 1]; };
+  if (fresh) {  // a re-run cell: its old output may stay on screen a moment; only a new dashboard counts
+    for (const old of document.querySelectorAll('.nbtrack-dashboard')) old.dataset.nbtStale = '1';
+  }
+  const board = () => {
+    const all = document.querySelectorAll('.nbtrack-dashboard:not([data-nbt-stale])');
+    return all[all.length - 1];
+  };
   const checks = {
     rows: (expected) => {
       const b = board();
@@ -107,6 +115,10 @@ WATCH = """([check, arg]) => {
       if (!plot || !plot.data) return false;
       const ids = plot.data.map((trace) => (trace.customdata || [])[0]);
       return runId === null ? ids.length > 1 : ids.length === 1 && ids[0] === runId;
+    },
+    echo: (n) => {
+      const button = document.querySelector('.nbtrack-bench-echo');
+      return Boolean(button) && button.textContent === String(n);
     },
   };
   window.__nbtArmed = true; window.__nbtStart = null; window.__nbtDone = null;
@@ -124,6 +136,31 @@ WATCH = """([check, arg]) => {
 }"""
 
 
+# The floor: the smallest widget round trip in the same page and kernel (a click sends a message,
+# the kernel sets a trait, the new text is painted). Every dashboard step pays at least this.
+ECHO_WIDGET = """
+import anywidget, traitlets
+
+class Echo(anywidget.AnyWidget):
+    _esm = ("export default { render({ model, el }) {"
+            "  const button = document.createElement('button');"
+            "  button.className = 'nbtrack-bench-echo';"
+            "  button.textContent = String(model.get('n'));"
+            "  button.addEventListener('click', () => model.send({ n: model.get('n') + 1 }));"
+            "  model.on('change:n', () => { button.textContent = String(model.get('n')); });"
+            "  el.append(button);"
+            "} }")
+    n = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self):
+        super().__init__()
+        self.on_msg(lambda widget, content, buffers: setattr(self, "n", int(content["n"])))
+
+echo = Echo()
+echo
+"""
+
+
 class Session:
     """One notebook with the dashboard in a JupyterLab page."""
 
@@ -134,19 +171,20 @@ class Session:
         name = f"bench-{db.stem}-{uuid.uuid4().hex[:6]}.ipynb"
         setup = f"import nbtrack\nnbtrack.set_store({str(db)!r})\nnbtrack.count_runs()"
         show = f"board = nbtrack.dashboard({EXPERIMENT!r})\nboard"
-        open_notebook(page, server, name, [setup, show])
+        open_notebook(page, server, name, [setup, show, ECHO_WIDGET])
         self.board_cell = 1
 
-    def _timed(self, action, check: str, arg, timeout_ms: int = 120_000) -> float:
-        """Seconds from ``action``'s first input event to the painted frame that passes ``check``."""
-        self.page.evaluate(WATCH, [check, arg])
+    def _timed(self, action, check: str, arg, timeout_ms: int = 120_000, fresh: bool = False) -> float:
+        """Seconds from ``action``'s first input event to the painted frame that passes ``check``
+        (in a dashboard created after the action when ``fresh``)."""
+        self.page.evaluate(WATCH, [check, arg, fresh])
         action()
         handle = self.page.wait_for_function("() => window.__nbtDone", polling=50, timeout=timeout_ms)
         return float(handle.json_value()) / 1000.0
 
     def settle(self) -> None:
-        """Let the step finish (the kernel idle, the plots redrawn, the runs counted) before the
-        next one, as a person looks at the result before clicking again. Not timed."""
+        """Let the step finish (the kernel idle, the runs counted, the page idle: plots drawn)
+        before the next one, as a person looks at the result before clicking again. Not timed."""
         from conftest import wait_for_idle
 
         for _ in range(2):
@@ -156,6 +194,9 @@ class Session:
         deadline = time.monotonic() + 300
         while "counting" in (line.inner_text() if line.count() else "") and time.monotonic() < deadline:
             time.sleep(0.2)  # the totals of the last step are in
+        for _ in range(2):  # and the page has drawn everything (the plots render after the kernel is idle)
+            self.page.evaluate("() => new Promise((done) => requestIdleCallback(done, { timeout: 10000 }))")
+            wait_for_idle(self.page)
 
     def time_action(self, action, expected: list[str]) -> float:
         self.settle()
@@ -172,10 +213,23 @@ class Session:
         editor = cell(self.page, self.board_cell).locator(".cm-content")
         editor.click()
         self.settle()
-        return self._timed(lambda: self.page.keyboard.press("Control+Enter"), "rows", expected)
+        return self._timed(lambda: self.page.keyboard.press("Control+Enter"), "rows", expected, fresh=True)
+
+    def echo(self, count: int) -> list[float]:
+        """The floor, ``count`` times: a minimal widget round trip, click to painted text."""
+        from conftest import run_cell
+
+        run_cell(self.page, 2)
+        button = self.page.locator(".nbtrack-bench-echo")
+        button.wait_for(timeout=60_000)
+        out = []
+        for n in range(1, count + 1):
+            self.settle()
+            out.append(self._timed(button.click, "echo", n))
+        return out
 
     def board(self):
-        return self.page.locator(".nbtrack-dashboard").last
+        return self.page.locator(".nbtrack-dashboard:not([data-nbt-stale])").last
 
     def filter(self, text: str, expected: list[str]) -> float:
         box = self.board().locator(".nbtrack-filter input").first
@@ -284,7 +338,8 @@ def measure_size(browser, server, db: Path, n: int, repeat: int) -> dict:
     nbtrack.set_store(db)
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    times: dict[str, list[float]] = {k: [] for k in ("first open", "open", "filter", "sort", "next page", "select")}
+    times: dict[str, list[float]] = {k: [] for k in ("first open", "open", "filter", "sort", "next page", "select",
+                                                     "floor")}
     load_before = load()
     try:
         session = Session(page, server, db)
@@ -304,6 +359,7 @@ def measure_size(browser, server, db: Path, n: int, repeat: int) -> dict:
             times["next page"].append(session.next_page(expected_ids(order, page=page_index)))
         for run_id in expected_ids(order, page=repeat)[:max(3, repeat - 2)]:
             times["select"].append(session.select(run_id))
+        times["floor"] = session.echo(repeat)
     finally:
         context.close()
     python = python_side(repeat)

@@ -1,10 +1,12 @@
 """Where the interactive dashboard cannot run: a static table instead, with a note saying why.
 
-Two cases. anywidget cannot be imported in the kernel: the dashboard's table is a
+Three cases. anywidget cannot be imported in the kernel: the dashboard's table is a
 :class:`StaticTable` (an ipywidgets ``HTML`` redrawn on every reload; drive it from Python
-through ``board.state``) and the panels draw static figures. The frontend runs no widgets at
-all (nbconvert, a notebook viewer, a frontend without ipywidgets): the dashboard's display
-carries :func:`static_table_html` as its ``text/html``, which such frontends show instead.
+through ``board.state``) and the panels draw static figures. The frontend runs widgets but not
+anywidget's (the server's environment lacks it): :func:`frontend_fallback` is a static copy of
+the first page, hidden by CSS as soon as the interactive table has drawn itself and shown
+after a few seconds otherwise. The frontend runs no widgets at all (nbconvert, a notebook
+viewer): the dashboard's display carries :func:`static_table_html` as its ``text/html``.
 Every string from a run is escaped (``table.table_html``).
 """
 
@@ -20,6 +22,9 @@ NO_ANYWIDGET = ("The interactive run table needs the anywidget package in this k
                 "(pip install anywidget); this is a static table of the current page. "
                 "Change it from Python: board.state.filter_text = \"metrics.acc > 0.8\", "
                 "board.state.sort_on(\"metrics.acc\"), board.state.next_page().")
+NO_FRONTEND = ("The interactive run table did not load in this frontend: its anywidget extension is "
+               "missing (pip install anywidget where the Jupyter server runs, then reload the page). "
+               "Below, a static copy of the runs as the dashboard opened; board.state still drives it.")
 NO_WIDGETS = ("A static copy of the nbtrack dashboard: this frontend does not run Jupyter widgets. "
               "Open the notebook in JupyterLab 4, Notebook 7 or VS Code for the interactive table.")
 
@@ -35,7 +40,8 @@ def anywidget_available() -> bool:
 
 def static_table_html(state: Any, note: str) -> str:
     """The visible page as an escaped HTML table, under ``note`` and a line saying which page."""
-    page = f"page {state.page + 1} of {state.page_count} · {state.total:,} runs"
+    counted = "counting runs…" if state.summarizing else f"{state.total:,} runs"
+    page = f"page {state.page + 1} of {'…' if state.summarizing else state.page_count} · {counted}"
     if state.filter_text:
         page += f" · filter: {state.filter_text}"
     problem = state.filter_error or state.message
@@ -45,6 +51,14 @@ def static_table_html(state: Any, note: str) -> str:
             f'<div class="nbtrack-static-page">{esc(page)}</div>'
             + (f'<pre class="nbtrack-error">{esc(problem)}</pre>' if problem else "")
             + body + "</div>")
+
+
+def frontend_fallback(state: Any) -> w.HTML:
+    """A static copy of the first page, shown only where the interactive table fails to draw
+    (see ``FRONTEND_FALLBACK_CSS`` in table.py)."""
+    copy = w.HTML(static_table_html(state, NO_FRONTEND))
+    copy.add_class("nbtrack-static-fallback")
+    return copy
 
 
 class StaticTable(w.HTML):
@@ -70,4 +84,5 @@ class StaticTable(w.HTML):
         super().close()
 
 
-__all__ = ["anywidget_available", "static_table_html", "StaticTable", "NO_ANYWIDGET", "NO_WIDGETS"]
+__all__ = ["anywidget_available", "static_table_html", "frontend_fallback", "StaticTable", "NO_ANYWIDGET",
+           "NO_FRONTEND", "NO_WIDGETS"]

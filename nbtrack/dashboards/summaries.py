@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .queries import Query, StoreQueries
 
-SUMMARY_WAIT: float | None = 0.1  # seconds a reload waits for the summary (None: until it is done)
+SUMMARY_WAIT: float | None = 0.05  # seconds a reload waits for the summary (None: until it is done)
 
 
 @dataclass

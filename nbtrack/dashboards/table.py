@@ -24,6 +24,8 @@ STATUS_COLOURS = {
 # Styles of the HTML the dashboard's panels and the report show. Every rule is scoped under
 # .nbtrack-dashboard (the dashboard widget's root and the report's <body>): the page also holds
 # the labextension's Runs panel, whose own .nbtrack-status labels these rules must not touch.
+# The static fallback copy is revealed after 5 s unless the interactive table (.nbtrack-runtable,
+# drawn by runtable.js) is there: a frontend that cannot run anywidget shows the copy.
 CSS = """
 .nbtrack-dashboard { font-family: var(--jp-ui-font-family, sans-serif); font-size: 12px; }
 .nbtrack-dashboard .nbtrack-runid { font-family: var(--jp-code-font-family, monospace); user-select: all;
@@ -52,6 +54,10 @@ CSS = """
   { padding: 2px 8px; white-space: nowrap; text-align: left; }
 .nbtrack-dashboard .nbtrack-static table.nbtrack-table td.num { text-align: right; }
 .nbtrack-dashboard .nbtrack-static { overflow-x: auto; }
+.nbtrack-dashboard .nbtrack-static-fallback { visibility: hidden; max-height: 0; overflow: hidden;
+  animation: nbtrack-reveal 0s linear 5s forwards; }
+@keyframes nbtrack-reveal { to { visibility: visible; max-height: none; overflow: visible; } }
+.nbtrack-dashboard:has(.nbtrack-runtable) .nbtrack-static-fallback { display: none; }
 """
 
 

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
-from .fallback import NO_WIDGETS, StaticTable, anywidget_available, static_table_html
 from .compareview import CompareView
+from .fallback import NO_WIDGETS, StaticTable, anywidget_available, frontend_fallback, static_table_html
 from .mediaview import MediaView
 from .panels import DetailView
 from .plotview import PlotView
@@ -45,10 +45,12 @@ class Dashboard(w.VBox):
                  page_size: int = 25) -> None:
         self.state = DashboardState(experiment, filter, page_size=page_size)
         self.interactive = anywidget_available()
+        tops: list[Any] = []
         if self.interactive:
             from .tableview import RunTable
 
             self.table: Any = RunTable(self.state, self.state.report)
+            tops.append(frontend_fallback(self.state))  # shown only where the table cannot draw
         else:
             self.table = StaticTable(self.state)
         self._titles = [title for title, _ in PANELS]
@@ -62,7 +64,7 @@ class Dashboard(w.VBox):
         self.tabs.observe(self._on_tab, "selected_index")
         self.state.observe(self._on_detail_run, "detail_run_id")
         style = w.HTML(f"<style>{CSS}</style>", layout=w.Layout(display="none"))
-        super().__init__([style, self.table, self.tabs])
+        super().__init__([style, *tops, self.table, self.tabs])
         self.add_class("nbtrack-dashboard")
 
     # -- panels -----------------------------------------------------------------------------

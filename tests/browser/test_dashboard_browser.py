@@ -27,6 +27,7 @@ from conftest import (
     open_notebook,
     run_cell,
     save_screenshot,
+    start_lab_server,
     wait_for_kernel_idle,
     write_notebook,
 )
@@ -256,6 +257,9 @@ def test_ten_thousand_runs_filter_typo_sort_page_scroll_and_the_runs_panel(brows
     wait_until(lambda: visible_ids(page) == expected(), what="the newest 25 of 10,000 runs")
     pager = table.locator(".nbtrack-pager")
     wait_until(lambda: "10,000 runs" in pager.inner_text(), what="the total (counted after the rows show)")
+    page.wait_for_timeout(5500)  # past the delay after which a frontend without the table shows its copy
+    assert page.locator(".nbtrack-static-fallback").count() == 1
+    assert not page.locator(".nbtrack-static-fallback").is_visible()
 
     # a misspelt key: says no run has it, offers the closest, one click fixes the filter
     box_input = table.locator(".nbtrack-filter input")
@@ -377,4 +381,33 @@ def test_notebook7_renders_the_table_with_nested_runs(browser_page, lab_server, 
     wait_until(lambda: column_texts(page, "name")[:3] == ["▾run-000000", "└ run-000001", "└ run-000002"],
                what="sorted by name, nested runs still under their parent")
     save_screenshot(page, "notebook7-dashboard")
+
+
+# --------------------------------------------------------------------------- no anywidget frontend
+
+def test_a_frontend_without_anywidget_shows_a_static_copy_with_a_note(browser_page, tmp_path):
+    """The kernel has anywidget, the page does not (its labextension disabled, as when the
+    server's environment lacks it): the table cannot draw, the static copy says why."""
+    import nbtrack
+
+    nbtrack.set_store(tmp_path / "small.db")
+    for i in range(4):
+        with nbtrack.track("small", name=EVIL if i == 1 else f"r{i}", params={"lr": 10 ** -i}):
+            nbtrack.log_metric("acc", 0.5 + i / 10)
+    nbtrack.set_store(None)
+    page = browser_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with start_lab_server(page_config={"disabledExtensions": {"anywidget": True}}) as server:
+        open_notebook(page, server, "no_anywidget.ipynb", [
+            f"import nbtrack\nnbtrack.set_store({str(tmp_path / 'small.db')!r})\n"
+            "board = nbtrack.dashboard('small')\nboard"])
+        run_cell(page, 0)
+        copy = page.locator(".nbtrack-static-fallback")
+        copy.wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert "did not load in this frontend" in copy.inner_text()
+        assert copy.locator("tr.nbtrack-row").count() == 4 and EVIL in copy.inner_text()
+        assert page.locator(".nbtrack-runtable").count() == 0
+        assert page.locator('img[src="x"]').count() == 0 and dialogs == []
+        save_screenshot(page, "dashboard-without-anywidget-frontend")
 

@@ -14,6 +14,7 @@ const MIN_WIDTH = 40;
 const DEFAULT_WIDTHS = { run_id: 96, name: 170, status: 88, start_time: 128, end_time: 128, duration: 70, experiment: 120 };
 const VALUE_WIDTH = 96;
 const STICKY = ["run_id", "name"]; // after the tick box and the detail button
+const HOVER_REST_MS = 80;
 
 // -- small helpers ----------------------------------------------------------------------------
 
@@ -140,11 +141,15 @@ class RunTableView {
     this.filterInput = h("input", { type: "text", spellcheck: "false", autocomplete: "off",
       placeholder: "metrics.acc > 0.8 and params.model = 'rf'   (Enter to apply)",
       "aria-label": "filter runs" });
+    this.filterEdited = false; // typed into since the last applied filter: a redraw must not undo it
+    this.filterInput.addEventListener("input", () => { this.filterEdited = true; });
     this.filterInput.addEventListener("keydown", (event) => {
       if (event.key === "Enter") {
         event.preventDefault();
+        this.filterEdited = false;
         this.send({ type: "filter", text: this.filterInput.value });
       } else if (event.key === "Escape") {
+        this.filterEdited = false;
         this.filterInput.value = this.view ? this.view.filter.text : "";
       }
       event.stopPropagation(); // keep Jupyter's command-mode shortcuts out of the box
@@ -197,6 +202,14 @@ class RunTableView {
 
     el.replaceChildren(toolbar, this.popoverBox, this.filterError, this.filterHint, this.message,
       this.scroller, this.empty, pager);
+    // A click on the table's buttons and tick boxes is the table's: Jupyter's notebook skips its
+    // own mousedown work (activating the cell, moving focus) for an event whose default is
+    // prevented, which costs more than the click itself. Text fields keep the default (focus).
+    el.addEventListener("mousedown", (event) => {
+      if (event.button === 0 && event.target.closest("button, input[type=checkbox], label, .nbtrack-resize")) {
+        event.preventDefault();
+      }
+    });
     this.onDocumentClick = (event) => {
       if (this.popover && !this.popoverBox.contains(event.target) &&
           !event.target.closest(".nbtrack-experiments-toggle, .nbtrack-columns-toggle")) this.closePopover();
@@ -205,6 +218,7 @@ class RunTableView {
   }
 
   destroy() {
+    clearTimeout(this.hoverTimer);
     document.removeEventListener("mousedown", this.onDocumentClick, true);
   }
 
@@ -230,9 +244,7 @@ class RunTableView {
     const chosen = view.experiments.chosen;
     this.experimentsButton.textContent = `experiments: ${chosen.length ? chosen.join(", ") : "all"} ▾`;
     this.experimentsButton.title = chosen.length ? chosen.join("\n") : "every experiment";
-    if (document.activeElement !== this.filterInput || this.filterInput.value === view.filter.text) {
-      this.filterInput.value = view.filter.text;
-    }
+    if (!this.filterEdited) this.filterInput.value = view.filter.text; // unapplied typing wins until Enter/Esc
     this.filterInput.classList.toggle("nbtrack-invalid", Boolean(view.filter.error));
     this.statusButtons.replaceChildren(...view.statuses.all.map((status) => {
       const on = view.statuses.shown.includes(status);
@@ -256,8 +268,10 @@ class RunTableView {
       h("span", { text: `no run has ${unknown.field}` }),
       unknown.suggestion ? h("span", {}, "; did you mean ",
         h("button", { type: "button", class: "nbtrack-suggestion", text: unknown.suggestion,
-          title: "use this key", onclick: () => this.send({ type: "use_suggestion", field: unknown.field,
-            suggestion: unknown.suggestion }) }), "?") : null)));
+          title: "use this key", onclick: () => {
+            this.filterEdited = false;
+            this.send({ type: "use_suggestion", field: unknown.field, suggestion: unknown.suggestion });
+          } }), "?") : null)));
     this.filterHint.hidden = !view.filter.unknown.length;
     this.message.textContent = view.message.text;
     this.message.className = `nbtrack-message ${view.message.error ? "nbtrack-error" : "nbtrack-info"}`;
@@ -474,9 +488,12 @@ class RunTableView {
   }
 
   hover(runId) {
-    if (this.model.get("hovered") === runId) return;
-    this.setTrait("hovered", runId);
-    this.drawHover();
+    // the row lights up at once; the kernel hears of it once the pointer rests (plots follow)
+    clearTimeout(this.hoverTimer);
+    for (const tr of this.table.querySelectorAll("tbody tr")) tr.classList.toggle("nbtrack-hovered", tr.dataset.runId === runId);
+    this.hoverTimer = setTimeout(() => {
+      if (this.model.get("hovered") !== runId) this.setTrait("hovered", runId);
+    }, HOVER_REST_MS);
   }
 
   drawHover() {
