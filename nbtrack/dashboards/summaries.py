@@ -8,6 +8,7 @@ browser at once and the totals, default columns and best values follow when it i
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -75,6 +76,15 @@ class SummaryJob:
         callback(self.answer)  # type: ignore[arg-type]
 
 
+def _lower_priority() -> None:
+    """Let this thread yield the CPU to the kernel's main thread and the browser drawing the rows
+    (Linux: a thread's nice value is its own)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # not Linux, or not allowed: a summary at normal priority
+        pass
+
+
 class SummaryRunner:
     """Runs one dashboard's summaries one at a time in a daemon thread, newest first.
 
@@ -97,6 +107,7 @@ class SummaryRunner:
         return job
 
     def _work(self) -> None:
+        _lower_priority()
         while True:
             with self._lock:
                 job, self._waiting = self._waiting, None

@@ -189,7 +189,8 @@ class RunTableView {
     this.pageInput = h("input", { class: "nbtrack-page-input", type: "number", min: 1, "aria-label": "page" });
     this.pageInput.addEventListener("keydown", (event) => {
       event.stopPropagation();
-      if (event.key === "Enter") this.send({ type: "page", index: parseInt(this.pageInput.value, 10) - 1 });
+      const wanted = parseInt(this.pageInput.value, 10);
+      if (event.key === "Enter" && Number.isFinite(wanted)) this.send({ type: "page", index: wanted - 1 });
     });
     this.pageCount = h("span", { class: "nbtrack-page" });
     this.pageSize = h("select", { class: "nbtrack-page-size", "aria-label": "rows per page",
