@@ -273,3 +273,20 @@ def test_hidden_state_leads_with_warnings():
     assert "&lt;cell 3&gt;" in html and "out_of_order" in html
     clean = detail.hidden_state_html({"tracked_cell": 1, "uses": [], "warnings": [], "matters": False})
     assert "no hidden-state issues" in clean and "nbtrack-error" not in clean
+
+
+def test_every_style_rule_is_scoped_to_the_dashboard():
+    """The dashboard's CSS lands in the whole page (JupyterLab's Runs panel, other widgets): a
+    global rule such as `.nbtrack-status { color: white }` once made the Runs panel's labels
+    white on white. Every selector must start at the dashboard's root."""
+    from pathlib import Path
+
+    css_files = {"table.CSS": table.CSS,
+                 "runtable.css": (Path(table.__file__).with_name("static") / "runtable.css").read_text()}
+    for name, css in css_files.items():
+        text = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        text = re.sub(r"@keyframes[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", text)  # animation steps
+        selectors = [s.strip() for block in re.findall(r"([^{}]+)\{[^{}]*\}", text) for s in block.split(",")]
+        assert selectors, name
+        unscoped = [s for s in selectors if not re.match(r"\.nbtrack-(dashboard|runtable)\b", s)]
+        assert unscoped == [], (name, unscoped)
