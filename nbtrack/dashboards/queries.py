@@ -1,18 +1,22 @@
 """The dashboard's calls into the store, in one place (the adapter ``DashboardState`` uses).
 
-Structured query parameters (``statuses=``, ``run_ids=``) are passed to ``nbtrack.runs()`` /
-``count_runs()`` / ``summarize_runs()`` when the store's read functions take them; otherwise
-they are folded into the filter string (``status IN (...)``, ``run_id IN (...)``), which the
-filter parser compiles to the same bound-parameter SQL. Unknown filter keys are reported by
-the store's own checker when it has one, else by :func:`_unknown_keys_here`.
+Structured query parameters (``statuses=``, ``run_ids=``, ``top_level=``) are passed to
+``nbtrack.runs()`` / ``count_runs()`` / ``summarize_runs()`` when the store's read functions
+take them; otherwise they are folded into the filter string (``status IN (...)``,
+``run_id IN (...)``, ``parent_run_id IS NULL``), which the filter parser compiles to the same
+bound-parameter SQL. Unknown filter keys come from ``nbtrack.check_filter_keys`` when the core
+has it (the dashboard says them itself, so ``runs()``'s ``UnknownKeyWarning`` is silenced
+here), else from :func:`_unknown_keys_here`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .columns import STATUSES, combine_filters, run_ids_clause, status_clause
 
@@ -66,17 +70,24 @@ class StoreQueries:
     _nested: dict[tuple, bool] = field(default_factory=dict)
 
     @staticmethod
-    def structured() -> bool:
-        """True when ``nbtrack.runs`` takes ``statuses=`` and ``run_ids=`` (the query layer's parameters)."""
+    def _takes(*names: str) -> bool:
         try:
             parameters = inspect.signature(_api().runs).parameters
         except (TypeError, ValueError):
             return False
-        return "statuses" in parameters and "run_ids" in parameters
+        return all(name in parameters for name in names)
+
+    @classmethod
+    def structured(cls) -> bool:
+        """True when ``nbtrack.runs`` takes ``statuses=`` and ``run_ids=`` (the query layer's parameters)."""
+        return cls._takes("statuses", "run_ids")
 
     def arguments(self, query: Query, extra_filter: str | None = None,
-                  run_ids: Sequence[str] | None = None) -> dict[str, Any]:
-        """Keyword arguments of runs()/count_runs()/summarize_runs() for ``query``."""
+                  run_ids: Sequence[str] | None = None, top_level: bool = False) -> dict[str, Any]:
+        """Keyword arguments of runs()/count_runs()/summarize_runs() for ``query`` (``top_level``:
+        only runs without a parent)."""
+        if top_level and not self._takes("top_level"):
+            extra_filter, top_level = combine_filters(extra_filter, "parent_run_id IS NULL"), False
         user = combine_filters(query.filter_text, extra_filter)
         if self.structured():
             kwargs: dict[str, Any] = {"experiment": query.experiment, "filter": user,
@@ -85,6 +96,8 @@ class StoreQueries:
                 kwargs["statuses"] = list(query.statuses)
             if run_ids is not None:
                 kwargs["run_ids"] = list(run_ids)
+            if top_level:
+                kwargs["top_level"] = True
             return kwargs
         statuses = None if query.all_statuses else status_clause(query.statuses)
         ids = run_ids_clause(run_ids) if run_ids is not None else None
@@ -96,22 +109,31 @@ class StoreQueries:
         kwargs["include_deleted"] = False  # best values and columns come from live runs
         return _api().summarize_runs(**kwargs)
 
-    def count(self, query: Query, extra_filter: str | None = None) -> int:
-        return int(_api().count_runs(**self.arguments(query, extra_filter)))
+    def count(self, query: Query, extra_filter: str | None = None, top_level: bool = False) -> int:
+        return int(_api().count_runs(**self.arguments(query, extra_filter, top_level=top_level)))
 
-    def page(self, query: Query, order_by: str, limit: int, offset: int, extra_filter: str | None = None) -> Any:
-        return _api().runs(**self.arguments(query, extra_filter), order_by=order_by, max_results=limit, offset=offset)
+    def page(self, query: Query, order_by: str, limit: int, offset: int, extra_filter: str | None = None,
+             top_level: bool = False) -> Any:
+        with _quiet_unknown_keys():
+            return _api().runs(**self.arguments(query, extra_filter, top_level=top_level), order_by=order_by,
+                               max_results=limit, offset=offset)
 
-    def live_ids(self, run_ids: Sequence[str]) -> set[str]:
-        """Which of ``run_ids`` are not deleted."""
-        if not run_ids:
+    def deleted_ids(self, frame: Any) -> set[str]:
+        """Which runs of a page read with ``include_deleted`` are deleted (the ``deleted`` column
+        when the core gives one, else one more query for the live ones)."""
+        if not len(frame):
             return set()
-        frame = _api().runs(**self.arguments(Query(), run_ids=run_ids), max_results=len(run_ids))
-        return {str(r) for r in frame["run_id"].tolist()}
+        ids = [str(r) for r in frame["run_id"].tolist()]
+        if "deleted" in frame.columns:
+            return {i for i, gone in zip(ids, frame["deleted"].tolist()) if bool(gone)}
+        with _quiet_unknown_keys():
+            live = _api().runs(**self.arguments(Query(), run_ids=ids), max_results=len(ids))
+        return set(ids) - {str(r) for r in live["run_id"].tolist()}
 
     def by_ids(self, run_ids: Sequence[str]) -> Any:
         """The runs with these ids (deleted ones too), in no particular order."""
-        return _api().runs(**self.arguments(Query(include_deleted=True), run_ids=run_ids))
+        with _quiet_unknown_keys():
+            return _api().runs(**self.arguments(Query(include_deleted=True), run_ids=run_ids))
 
     def nested_under(self, query: Query, parent_ids: Sequence[str], order_by: str) -> Any:
         """Runs of ``query`` whose parent is one of ``parent_ids``."""
@@ -122,8 +144,8 @@ class StoreQueries:
         """Whether any run of the chosen experiments is nested (kept until :meth:`forget_keys`)."""
         key = (query.experiments, query.include_deleted)
         if key not in self._nested:
-            self._nested[key] = self.count(Query(query.experiments, include_deleted=query.include_deleted),
-                                           "parent_run_id IS NOT NULL") > 0
+            everything = Query(query.experiments, include_deleted=query.include_deleted)
+            self._nested[key] = self.count(everything, "parent_run_id IS NOT NULL") > 0
         return self._nested[key]
 
     # -- keys the filter names ----------------------------------------------------------------
@@ -145,13 +167,17 @@ class StoreQueries:
         return self._keys[query.experiments]
 
     def keys_known(self, query: Query) -> bool:
-        """True when :meth:`unknown_keys` can answer without a query."""
-        return query.experiments in self._keys
+        """True when :meth:`unknown_keys` answers fast (the core's check, or keys already read)."""
+        return hasattr(_api(), "check_filter_keys") or query.experiments in self._keys
 
     def unknown_keys(self, query: Query) -> list[UnknownKey]:
         """Keys in the filter that no run of the chosen experiments has, with the closest known key."""
         if not query.filter_text.strip():
             return []
+        check = getattr(_api(), "check_filter_keys", None)
+        if check is not None:  # the core's own check (an index probe per key)
+            return [UnknownKey(u.field, u.position, u.suggestion) for u in
+                    check(query.experiment, query.filter_text, query.include_deleted)]
         return _unknown_keys_here(query.filter_text, self.known_keys(query))
 
 
@@ -175,6 +201,19 @@ def _common_prefix(a: str, b: str) -> str:
     while n < min(len(a), len(b)) and a[n] == b[n]:
         n += 1
     return a[:n]
+
+
+@contextlib.contextmanager
+def _quiet_unknown_keys() -> Iterator[None]:
+    """The dashboard says unknown keys under its filter box: no ``UnknownKeyWarning`` on stderr."""
+    try:
+        from nbtrack.store.keys import UnknownKeyWarning
+    except ImportError:  # a core without the check
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownKeyWarning)
+        yield
 
 
 def _quote(value: str) -> str:

@@ -288,15 +288,14 @@ class DashboardState(RunActions, HasTraits):
                 pages = max(1, math.ceil(self.total / self.page_size))
                 page = 0 if self._reset_page else self.page if self.summarizing else min(self.page, pages - 1)
                 order = order_clause(self.sort_by, self.sort_desc)
-                frame = queries.page(query, order, self.page_size, page * self.page_size,
-                                     extra_filter="parent_run_id IS NULL" if grouped else None)
+                frame = queries.page(query, order, self.page_size, page * self.page_size, top_level=grouped)
                 nested = queries.nested_under(query, [str(r) for r in frame["run_id"]], order) \
                     if grouped and len(frame) else None
                 rows = _rows_with_nesting(frame, nested)
                 if query.include_deleted and rows:
-                    # runs() has no "deleted" column: the page's ids minus the live ones are the deleted ones
-                    ids = [row["run_id"] for row in rows]
-                    deleted = set(ids) - queries.live_ids(ids)
+                    deleted = queries.deleted_ids(frame)
+                    if nested is not None:
+                        deleted |= queries.deleted_ids(nested)
                     for row in rows:
                         row["deleted"] = row["run_id"] in deleted
                 answered = job.wait(summaries.SUMMARY_WAIT) if job is not None else False

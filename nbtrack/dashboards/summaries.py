@@ -50,8 +50,7 @@ class SummaryJob:
             queries, query = self.queries, self.query
             answer.summary = queries.summarize(query)
             queries.remember_keys(query, answer.summary)
-            top_level = "parent_run_id IS NULL" if self.grouped else None
-            answer.total = queries.count(query, top_level) if self.grouped or query.include_deleted \
+            answer.total = queries.count(query, top_level=self.grouped) if self.grouped or query.include_deleted \
                 else answer.summary.count
             answer.unknown = unknown_keys(queries, query)
         except Exception as error:  # handed over with the answer: the state says what failed
