@@ -8,7 +8,6 @@ browser at once and the totals, default columns and best values follow when it i
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -75,15 +74,6 @@ class SummaryJob:
         callback(self.answer)  # type: ignore[arg-type]
 
 
-def _lower_priority() -> None:
-    """Let this thread yield the CPU to the kernel's main thread and the browser drawing the rows
-    (Linux: a thread's nice value is its own)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):  # not Linux, or not allowed: a summary at normal priority
-        pass
-
-
 class SummaryRunner:
     """Runs one dashboard's summaries one at a time in a daemon thread, newest first.
 
@@ -106,7 +96,8 @@ class SummaryRunner:
         return job
 
     def _work(self) -> None:
-        _lower_priority()
+        # Not niced: a low-priority thread holding the GIL starves the kernel's main thread
+        # on a busy machine (tried: a filter stalled for minutes at load 20).
         while True:
             with self._lock:
                 job, self._waiting = self._waiting, None
