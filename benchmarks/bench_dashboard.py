@@ -2,8 +2,10 @@
 
 Creates 10,000 runs (10 params, 5 metrics, 3 tags) through the public tracking API in a
 temp SQLite store (about a minute; ``--db PATH`` keeps and reuses the database), then
-prints the Python-side time of opening the dashboard and of filter, sort and page changes
-(each includes re-rendering the table and the plot). Targets: open < 1 s, each change < 0.3 s.
+prints the Python-side time of opening the dashboard and of filter, sort and page changes:
+until the rows are in the table widget (the summary of every matching run follows in a
+thread; without a browser the plots redraw in the same call). What a person waits for in
+the browser: benchmarks/bench_dashboard_browser.py. Targets: open < 1 s, each change < 0.3 s.
 
     python benchmarks/bench_dashboard.py [--runs 10000] [--db /tmp/bench.db]
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nbtrack  # noqa: E402
+from nbtrack.statuses import STATUSES  # noqa: E402
 
 EXPERIMENT = "bench"
 
@@ -77,36 +80,47 @@ def main() -> int:
     done = time.perf_counter()
     print(f"{'first open in this process':<40} {(done - start) * 1000:6.1f} ms "
           f"(importing ipywidgets/plotly/the dashboard {(imported - start) * 1000:.0f} ms)")
+    board.state.wait()
     board.plots.wait()
 
     def settle(opened):
+        opened.state.wait()
         opened.plots.wait()
         opened.close()
 
-    results = {"open": timed("open (table shown; first plot follows)", lambda: Dashboard(EXPERIMENT), settle=settle)}
+    def act(**message):
+        """What the table's frontend sends; returns once the rows are in (totals may follow)."""
+        board.table.receive(message)
+
+    def settled(_result):
+        board.state.wait()
+
+    results = {"open": timed("open (rows in; totals follow)", lambda: Dashboard(EXPERIMENT), settle=settle)}
 
     filters = iter(["metrics.acc > 0.5", "params.model = 'rf' and metrics.loss < 0.3",
                     "tags.stage = 'prod' or metrics.f1 > 0.9", "params.p3 IN (1, 2)", ""] * 4)
     results["filter"] = timed("filter (type a filter, Enter)",
-                              lambda: setattr(board.filter_box, "value", next(filters)))
-    board.filter_box.value = ""
+                              lambda: act(type="filter", text=next(filters)), settle=settled)
+    act(type="filter", text="")
+    board.state.wait()
     sorts = iter(["metrics.acc", "metrics.acc", "params.p3", "metrics.loss", "name", "params.model"] * 3)
-    results["sort"] = timed("sort (click a header)", lambda: board.table.header_buttons[next(sorts)].click(), 6)
-    results["page"] = timed("page (click next)", lambda: board.table.next_button.click())
+    results["sort"] = timed("sort (click a header)", lambda: act(type="sort", column=next(sorts)), 6)
+    results["page"] = timed("page (click next)", lambda: act(type="page", index=board.state.page + 1))
     pages = iter([100, 250, 399, 3, 200])
-    results["jump"] = timed("page (jump to a far page)", lambda: setattr(board.state, "page", next(pages)))
+    results["jump"] = timed("page (jump to a far page)", lambda: act(type="page", index=next(pages)))
+    statuses = iter([["RUNNING", "FAILED", "KILLED"], list(STATUSES)] * 2)
     results["status"] = timed("status filter (toggle 'finished')",
-                              lambda: setattr(board.status_buttons["FINISHED"], "value",
-                                              not board.status_buttons["FINISHED"].value), 4)
+                              lambda: act(type="statuses", shown=next(statuses)), 4, settle=settled)
     flts = iter(["metrics.acc > 0.5", "params.model = 'rf' and metrics.loss < 0.3", None, "params.p3 IN (1, 2)"] * 2)
-    timed("  of which nbtrack.summarize_runs (core)", lambda: nbtrack.summarize_runs(EXPERIMENT, next(flts)))
+    timed("  nbtrack.summarize_runs (core, after the rows)",
+          lambda: nbtrack.summarize_runs(EXPERIMENT, next(flts)))
     offsets = iter([0, 2500, 5000, 9975, 100])
     timed("  of which nbtrack.runs, one page (core)",
           lambda: nbtrack.runs(EXPERIMENT, None, order_by="metrics.acc DESC", max_results=25, offset=next(offsets)))
     ids = board.table.visible_run_ids()
     selections = iter(range(len(ids)))
     results["select"] = timed("select a run (plot updates)",
-                              lambda: setattr(board.table.row_for(ids[next(selections)]).check, "value", True))
+                              lambda: setattr(board.table, "selected", [ids[next(selections)]]))
     import os as _os
     print(f"\nload average {_os.getloadavg()[0]:.1f} on {_os.cpu_count()} CPUs")
     ok = results["open"] < 1.0 and all(v < 0.3 for k, v in results.items() if k != "open")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import threading
+import time
 from typing import Any, Iterator
 
 from traitlets import (
@@ -31,28 +31,28 @@ from traitlets import (
 )
 
 from ..guard import guarded
+from . import summaries
 from .columns import (
     BASE_COLUMNS,
     STATUSES,
     available_columns,
+    combine_filters,
     default_columns,
     guess_direction,
     kind_of,
     order_clause,
+    status_clause,
 )
+from .queries import Query, StoreQueries
+from .stateactions import RunActions
 from .table import best_values
 
 MAX_PAGE_SIZE = 500
 MAX_PLOTTED_SELECTION = 200
+DRAWN_TIMEOUT = 1.0  # seconds the panels wait for the browser to draw new rows
 
 
-def _api() -> Any:
-    import nbtrack
-
-    return nbtrack
-
-
-class DashboardState(HasTraits):
+class DashboardState(RunActions, HasTraits):
     """Query state of one dashboard and the answer for the visible page."""
 
     # -- asked for --------------------------------------------------------------------
@@ -71,6 +71,8 @@ class DashboardState(HasTraits):
     detail_run_id = Unicode("", help="the run shown in the detail view")
     directions = Dict(help="metric key -> 'max' or 'min', overriding the guess from its name")
     auto_refresh = Bool(True, help="refresh every refresh_interval seconds while a shown run is RUNNING")
+    group_nested = Bool(True, help="page over top-level runs with their nested runs under them "
+                                   "(when no filter narrows the runs)")
     refresh_interval = Float(5.0)
     read_only = Bool(False, help="browse only (nbtrack ui): tag, rename, note, delete, restore and checkout "
                                  "are refused (set at construction)")
@@ -83,9 +85,14 @@ class DashboardState(HasTraits):
     running = Int(0, help="matching runs that are RUNNING")
     filter_error = Unicode("", help="why the last filter was rejected (the table keeps its last good state)")
     filter_error_position = Int(-1)
+    unknown_keys = List(help="keys the filter names that no run has: {field, position, suggestion, message}")
+    grouped = Bool(False, help="the page holds top-level runs with their nested runs (depth > 0) under them")
+    summarizing = Bool(False, help="the rows are in; totals, default columns and best values are on their way")
     message = Unicode("", help="the outcome of the last action")
     message_is_error = Bool(False)
-    version = Int(0, help="bumped after every successful reload")
+    loaded = Int(0, help="bumped after every successful reload and column/direction change: the table redraws")
+    version = Int(0, help="follows `loaded` once the browser shows the new rows (at once without a browser): "
+                          "panels redraw on it")
 
     def __init__(self, experiment: str | list[str] | None = None, filter: str | None = None,
                  load: bool = True, **kwargs: Any) -> None:
@@ -96,6 +103,12 @@ class DashboardState(HasTraits):
         self._reset_page = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
+        self.queries = StoreQueries()
+        self.frontend_draws = False  # set by the table widget once a browser draws it (see _changed)
+        self._drawn_timer: threading.Timer | None = None
+        self._generation = 0
+        self._pending_summary: Any = None
+        self._summaries = summaries.SummaryRunner()
         self.frame: Any = None  # the visible page as a DataFrame
         self.summary: Any = None
         experiments = [experiment] if isinstance(experiment, str) else list(experiment or [])
@@ -130,6 +143,8 @@ class DashboardState(HasTraits):
 
     @validate("page")
     def _valid_page(self, proposal: Any) -> int:
+        if self.summarizing:  # the total is being counted: the page past the end comes back empty
+            return max(0, int(proposal["value"]))
         return max(0, min(int(proposal["value"]), self.page_count - 1))
 
     @validate("sort_by")
@@ -165,11 +180,13 @@ class DashboardState(HasTraits):
     def experiment_arg(self) -> list[str] | None:
         return list(self.experiments) or None
 
+    def current_query(self) -> Query:
+        """The asked-for query as the store adapter takes it."""
+        return Query(tuple(self.experiments), self.filter_text, tuple(self.statuses), self.include_deleted)
+
     @property
-    def statuses_arg(self) -> list[str] | None:
-        """The chosen statuses for ``runs(statuses=...)``; None when all are chosen (no condition)."""
-        chosen = list(self.statuses)
-        return None if not chosen or len(chosen) == len(STATUSES) else chosen
+    def effective_filter(self) -> str | None:
+        return combine_filters(self.filter_text, status_clause(self.statuses))
 
     @property
     def shown_columns(self) -> list[str]:
@@ -178,8 +195,7 @@ class DashboardState(HasTraits):
     def query(self) -> dict[str, Any]:
         """Keyword arguments of ``nbtrack.runs()``/``count_runs()``/``summarize_runs()`` for the runs
         the table matches (every page), so a panel can fetch the same set."""
-        return {"experiment": self.experiment_arg, "filter": self.filter_text.strip() or None,
-                "statuses": self.statuses_arg, "include_deleted": self.include_deleted}
+        return self.queries.arguments(self.current_query())
 
     def report(self, error: Exception) -> None:
         """Show an error above the table (what panels call instead of raising)."""
@@ -228,12 +244,12 @@ class DashboardState(HasTraits):
     def _on_directions(self, change: Any) -> None:
         if self.summary is not None:
             self.best = best_values(self.summary.metrics, self.directions)
-            self.version += 1
+            self._changed()
 
     @observe("columns")
     def _on_columns(self, change: Any) -> None:
-        if not self._loading:  # chosen by hand: views redraw once; reload bumps version itself
-            self.version += 1
+        if not self._loading:  # chosen by hand: views redraw once; reload announces itself
+            self._changed()
 
     @observe("columns_auto")
     def _on_columns_auto(self, change: Any) -> None:
@@ -242,34 +258,59 @@ class DashboardState(HasTraits):
 
     def _filter_failed(self, error: Any) -> None:
         text = self.filter_text
-        position = max(0, min(getattr(error, "position", 0), len(text)))
+        position = getattr(error, "position", -1)
+        parsed, stripped = getattr(error, "text", None) or text, text.strip()
+        at = parsed.find(stripped) if stripped else -1
+        if at >= 0:  # the user's filter may sit inside "(...) AND (status ...)", and was stripped
+            position += len(text) - len(text.lstrip()) - at
+        position = max(0, min(position, len(text)))
         message = getattr(error, "message", str(error))
         self.filter_error_position = position
         self.filter_error = f"{message} at position {position}:\n  {text}\n  {' ' * position}^"
 
     def reload(self, full: bool = True) -> bool:
-        """Query the store: the summary (when ``full``) and the visible page.
+        """Query the store: the visible page, and (when ``full``) the summary of every matching run.
 
-        Returns False, keeping the previous rows, when the filter is rejected or the store
-        fails; the reason is in ``filter_error`` or ``message``.
+        The summary (totals, default columns, best values) runs in a thread started first; the
+        page does not wait for it more than ``summaries.SUMMARY_WAIT`` seconds: past that the
+        rows are shown with ``summarizing`` set and the rest follows (``wait()`` blocks until it
+        has). Returns False, keeping the previous rows, when the filter is rejected or the
+        store fails; the reason is in ``filter_error`` or ``message``.
         """
         from nbtrack.errors import FilterSyntaxError
 
-        api = _api()
+        queries, query = self.queries, self.current_query()
         with self._lock:
+            self._generation += 1
+            generation = self._generation
+            job = None
             self._loading = True
             try:
-                query = self.query()
-                summary = self.summary
-                if full or summary is None:
-                    summary = api.summarize_runs(**query)
-                    total = summary.count
-                else:
-                    total = self.total
-                pages = max(1, math.ceil(total / self.page_size))
-                page = 0 if self._reset_page else min(self.page, pages - 1)
-                frame = api.runs(**query, order_by=order_clause(self.sort_by, self.sort_desc),
-                                 max_results=self.page_size, offset=page * self.page_size)
+                grouped = self.grouped
+                if full or self.summary is None:
+                    grouped = self.group_nested and not query.filter_text.strip() and query.all_statuses \
+                        and queries.has_nested(query)
+                    job = self._summaries.submit(summaries.SummaryJob(queries, query, grouped))
+                    if queries.keys_known(query):  # a misspelt key is said with the rows, not after
+                        self.unknown_keys = summaries.unknown_keys(queries, query)
+                pages = max(1, math.ceil(self.total / self.page_size))
+                page = 0 if self._reset_page else self.page if self.summarizing else min(self.page, pages - 1)
+                order = order_clause(self.sort_by, self.sort_desc)
+                frame = queries.page(query, order, self.page_size, page * self.page_size, top_level=grouped)
+                nested = queries.nested_under(query, [str(r) for r in frame["run_id"]], order) \
+                    if grouped and len(frame) else None
+                rows = _rows_with_nesting(frame, nested)
+                if query.include_deleted and rows:
+                    deleted = queries.deleted_ids(frame)
+                    if nested is not None:
+                        deleted |= queries.deleted_ids(nested)
+                    for row in rows:
+                        row["deleted"] = row["run_id"] in deleted
+                with guarded("listing the registered models of the page"):  # row["models"]: "churn v3 @champion"
+                    from ..registry.html import with_registered_models
+
+                    with_registered_models(rows)
+                answered = job.wait(summaries.SUMMARY_WAIT) if job is not None else False
             except FilterSyntaxError as error:
                 self._filter_failed(error)
                 return False
@@ -282,28 +323,102 @@ class DashboardState(HasTraits):
             try:
                 self.filter_error, self.filter_error_position = "", -1
                 self._reset_page = False
-                self.summary, self.frame = summary, frame
-                self.total = total
+                self.frame = frame
+                self.grouped = grouped
                 self.page = page
-                self.available = available_columns(summary)
-                self.best = best_values(summary.metrics, self.directions)
-                self.running = int(summary.statuses.get("RUNNING", 0))
-                if self.columns_auto:
-                    self.columns = default_columns(summary)
-                rows = frame.to_dict("records")  # with include_deleted, each row has "deleted"
-                with guarded("listing the registered models of the page"):  # row["models"]: "churn v3 @champion"
-                    from ..registry.html import with_registered_models
-
-                    with_registered_models(rows)
                 self.rows = rows
-                self.version += 1
+                if job is not None:
+                    self._pending_summary = job
+                    self.summarizing = not answered
+                    if answered:
+                        self._take_summary(job.answer)
+                self._changed()
             finally:
                 self._loading = False
+        if job is not None and not answered:
+            job.then(lambda answer: self._late_summary(generation, job, answer))
         self._schedule_refresh()
         return True
 
+    def _take_summary(self, answer: Any) -> None:
+        """Apply a summary's answer (inside a reload's or a late summary's assignments)."""
+        self._pending_summary = None
+        self.summarizing = False
+        if answer.error is not None:
+            self.message = f"could not summarize the runs: {type(answer.error).__name__}: {answer.error}"
+            self.message_is_error = True
+            return
+        summary = answer.summary
+        self.summary = summary
+        self.total = answer.total
+        self.unknown_keys = answer.unknown
+        self.available = available_columns(summary)
+        self.best = best_values(summary.metrics, self.directions)
+        self.running = int(summary.statuses.get("RUNNING", 0))
+        if self.columns_auto:
+            self.columns = default_columns(summary)
+
+    def _late_summary(self, generation: int, job: Any, answer: Any) -> None:
+        """A summary that came after its rows: apply it unless a newer reload replaced it."""
+        with guarded("summarizing the dashboard's runs"), self._lock:
+            if generation != self._generation or self._pending_summary is not job:
+                return
+            self._loading = True
+            try:
+                self._take_summary(answer)
+                self._changed()
+            finally:
+                self._loading = False
+            past_end = self.page > self.page_count - 1
+        if past_end:  # a refresh that found fewer runs: show the last page
+            self.page = self.page_count - 1
+        self._schedule_refresh()
+
+    def wait(self, timeout: float | None = 60.0) -> bool:
+        """Wait until the totals, columns and best values of the last reload are in; False on timeout."""
+        job = self._pending_summary
+        if job is None:
+            return True
+        if not job.wait(timeout):
+            return False
+        deadline = time.monotonic() + 5.0  # the thread applies it right after its answer
+        while self._pending_summary is job and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._pending_summary is not job
+
+    # -- announcing new rows: the table first, then the panels ------------------------------------
+    def _changed(self) -> None:
+        """New rows or columns: the table pushes them on ``loaded``; panels redraw on ``version``.
+
+        With a browser drawing the table, ``version`` follows when it reports the rows drawn
+        (:meth:`confirm_drawn`), so a panel's redraw (a plot is costly to build and to draw)
+        does not hold the rows back; after ``DRAWN_TIMEOUT`` seconds without a word it follows
+        anyway. Without a browser it follows at once.
+        """
+        self.loaded += 1
+        if not self.frontend_draws:
+            self.version = self.loaded
+            return
+        timer = self._drawn_timer
+        if timer is None or not timer.is_alive():
+            self._drawn_timer = threading.Timer(DRAWN_TIMEOUT, self._drawn_timed_out)
+            self._drawn_timer.daemon = True
+            self._drawn_timer.start()
+
+    def confirm_drawn(self, loaded: int) -> None:
+        """The browser shows the rows of ``loaded``: let the panels follow."""
+        target = min(int(loaded), self.loaded)
+        if target > self.version:
+            self.version = target
+
+    def _drawn_timed_out(self) -> None:
+        with guarded("announcing new rows to the dashboard's panels"):
+            if self.version < self.loaded:
+                self.version = self.loaded
+
     def refresh(self) -> bool:
-        """Reload everything (the refresh button)."""
+        """Reload everything (the refresh button): new runs may bring new keys too."""
+        self.queries.forget_keys()
         return self.reload(full=True)
 
     # -- sorting, paging, selection -----------------------------------------------------
@@ -342,7 +457,7 @@ class DashboardState(HasTraits):
         """Runs to plot: the selected ones (from any page), else the visible page."""
         if self.selected:
             ids = list(self.selected)[:MAX_PLOTTED_SELECTION]
-            frame = _api().runs(run_ids=ids, include_deleted=True)
+            frame = self.queries.by_ids(ids)
             order = {run_id: i for i, run_id in enumerate(ids)}
             return frame.iloc[sorted(range(len(frame)), key=lambda i: order.get(frame["run_id"].iloc[i], 0))]
         if self.frame is None:
@@ -356,78 +471,6 @@ class DashboardState(HasTraits):
 
     def param_keys(self) -> list[str]:
         return sorted((self.summary.params if self.summary else {}) or {})
-
-    # -- actions ----------------------------------------------------------------------------
-    def _refuse_if_read_only(self) -> bool:
-        """True (and says so) when this dashboard may not change runs or write files."""
-        if self.read_only:
-            self.message, self.message_is_error = "this dashboard is read-only: runs cannot be changed here", True
-        return self.read_only
-
-    def _act(self, done: str, call: Any, *args: Any) -> bool:
-        if self._refuse_if_read_only():
-            return False
-        try:
-            call(*args)
-        except Exception as error:  # shown inline; the dashboard keeps working
-            self.message, self.message_is_error = f"{type(error).__name__}: {error}", True
-            return False
-        self.message, self.message_is_error = done, False
-        self.reload(full=True)
-        return True
-
-    def tag(self, run_id: str, text: str) -> bool:
-        """Set tags from ``"key=value, key2=value2"``."""
-        tags = {}
-        for part in [p.strip() for p in text.split(",") if p.strip()]:
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip():
-                self.message = f"tags are key=value pairs separated by commas, not {part!r}"
-                self.message_is_error = True
-                return False
-            tags[key.strip()] = value.strip()
-        if not tags:
-            self.message, self.message_is_error = "type tags as key=value", True
-            return False
-        return self._act(f"tagged {run_id[:8]} with {', '.join(tags)}", _api().tag_run, run_id, tags)
-
-    def rename(self, run_id: str, name: str) -> bool:
-        if not name.strip():
-            self.message, self.message_is_error = "a run name cannot be empty", True
-            return False
-        return self._act(f"renamed {run_id[:8]} to {name.strip()!r}", _api().rename_run, run_id, name.strip())
-
-    def note(self, run_id: str, text: str) -> bool:
-        if not text.strip():
-            self.message, self.message_is_error = "the note is empty", True
-            return False
-        return self._act(f"added a note to {run_id[:8]}", _api().note_run, run_id, text)
-
-    def delete(self, run_id: str) -> bool:
-        ok = self._act(f"deleted {run_id[:8]} (restore it with 'show deleted')", _api().delete_run, run_id)
-        if ok and run_id in self.selected:
-            self.selected = [r for r in self.selected if r != run_id]
-        return ok
-
-    def restore(self, run_id: str) -> bool:
-        return self._act(f"restored {run_id[:8]}", _api().restore_run, run_id)
-
-    def checkout(self, run_id: str, path: str | None = None) -> bool:
-        """Rebuild the run's notebook next to the current one (the notebook layer's checkout)."""
-        if self._refuse_if_read_only():
-            return False
-        try:
-            from nbtrack.notebook.checkout import checkout
-        except Exception as error:
-            self.message, self.message_is_error = f"checkout is not available: {error}", True
-            return False
-        try:
-            written = checkout(run_id, path or _current_notebook_dir())
-        except Exception as error:
-            self.message, self.message_is_error = f"{type(error).__name__}: {error}", True
-            return False
-        self.message, self.message_is_error = f"checked out {run_id[:8]} to {written}", False
-        return True
 
     # -- auto-refresh -------------------------------------------------------------------------
     @property
@@ -445,8 +488,6 @@ class DashboardState(HasTraits):
         self._timer.start()
 
     def _refresh_loop(self) -> None:
-        import time
-
         while True:
             due = time.monotonic() + self.refresh_interval
             while time.monotonic() < due and not self._stop.is_set():  # notice a shorter interval soon
@@ -461,17 +502,25 @@ class DashboardState(HasTraits):
     def close(self) -> None:
         """Stop auto-refreshing."""
         self._stop.set()
+        if self._drawn_timer is not None:
+            self._drawn_timer.cancel()
 
 
-def _current_notebook_dir() -> str | None:
-    """The directory of the notebook this kernel runs (None when unknown: the current directory)."""
-    try:
-        from IPython import get_ipython
-
-        from nbtrack.notebook.snapshot import locate_notebook
-
-        shell = get_ipython()
-        path, _ = locate_notebook(shell.user_ns if shell is not None else {})
-    except Exception:
-        return None
-    return os.path.dirname(path) if path else None
+def _rows_with_nesting(frame: Any, nested: Any) -> list[dict]:
+    """The page's rows (dicts), each followed by its nested runs (``depth`` 1), in the page's order."""
+    rows = frame.to_dict("records")
+    for row in rows:
+        row["depth"] = 0
+    if nested is None or not len(nested):
+        return rows
+    children: dict[str, list[dict]] = {}
+    for child in nested.to_dict("records"):
+        child["depth"] = 1
+        children.setdefault(str(child["parent_run_id"]), []).append(child)
+    out = []
+    for row in rows:
+        kids = children.get(str(row["run_id"]), [])
+        row["nested"] = len(kids)
+        out.append(row)
+        out.extend(kids)
+    return out

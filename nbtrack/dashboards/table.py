@@ -1,8 +1,8 @@
 """HTML for the run table: cell formatting, best-value marks, status colours, escaping.
 
 Every string that comes from a run passes through :func:`esc` before it reaches HTML.
-The widget uses :func:`row_html` (one row of fixed-width cells); the report uses
-:func:`table_html` (a plain ``<table>``).
+The report and the dashboard's static fallback use :func:`table_html` (a plain ``<table>``);
+the interactive table draws its rows in the browser (``static/runtable.js``).
 """
 
 from __future__ import annotations
@@ -21,32 +21,43 @@ STATUS_COLOURS = {
     "KILLED": "#7f7f7f",
 }
 
-DEFAULT_WIDTHS = {"run_id": 80, "name": 160, "status": 84, "start_time": 120, "duration": 64}
-VALUE_WIDTH = 92
-
+# Styles of the HTML the dashboard's panels and the report show. Every rule is scoped under
+# .nbtrack-dashboard (the dashboard widget's root and the report's <body>): the page also holds
+# the labextension's Runs panel, whose own .nbtrack-status labels these rules must not touch.
+# The static fallback copy is revealed after 5 s unless the interactive table (.nbtrack-runtable,
+# drawn by runtable.js) is there: a frontend that cannot run anywidget shows the copy.
 CSS = """
 .nbtrack-dashboard { font-family: var(--jp-ui-font-family, sans-serif); font-size: 12px; }
-.nbtrack-dashboard .nbtrack-cells { display: flex; align-items: center; }
-.nbtrack-dashboard .nbtrack-cell { flex: none; overflow: hidden; text-overflow: ellipsis;
-  white-space: nowrap; padding: 0 4px; box-sizing: border-box; }
-.nbtrack-dashboard .nbtrack-cell.num { text-align: right; font-variant-numeric: tabular-nums; }
-.nbtrack-runid { font-family: var(--jp-code-font-family, monospace); user-select: all; cursor: text; }
-.nbtrack-best { font-weight: bold; background: rgba(255, 200, 0, 0.35); border-radius: 3px; padding: 0 2px; }
-.nbtrack-status { color: white; border-radius: 8px; padding: 0 6px; font-size: 11px; }
-.nbtrack-dashboard .nbtrack-header button { font-weight: bold; text-align: left; overflow: hidden;
-  text-overflow: ellipsis; padding: 0 4px; }
-.nbtrack-dashboard .nbtrack-row:nth-child(even) { background: var(--jp-layout-color2, #f5f5f5); }
+.nbtrack-dashboard .nbtrack-runid { font-family: var(--jp-code-font-family, monospace); user-select: all;
+  cursor: text; }
+.nbtrack-dashboard .nbtrack-best { font-weight: bold; background: rgba(255, 200, 0, 0.35); border-radius: 3px;
+  padding: 0 2px; }
+.nbtrack-dashboard .nbtrack-status { color: white; border-radius: 8px; padding: 0 6px; font-size: 11px; }
 .nbtrack-dashboard .nbtrack-deleted { text-decoration: line-through; opacity: 0.6; }
-.nbtrack-error { color: #b00020; white-space: pre; font-family: var(--jp-code-font-family, monospace); }
-.nbtrack-diff { font-family: var(--jp-code-font-family, monospace); font-size: 12px; white-space: pre; }
-.nbtrack-diff .add { background: #e6ffec; } .nbtrack-diff .del { background: #ffebe9; }
-.nbtrack-diff .hunk { color: #6f42c1; }
-.nbtrack-differs { background: rgba(255, 200, 0, 0.25); }
-.nbtrack-snapshot pre { margin: 0; padding: 2px 6px; border-left: 3px solid transparent; }
-.nbtrack-snapshot .tracked { background: rgba(31, 119, 180, 0.12); border-left-color: #1f77b4; }
-.nbtrack-detail .widget-html-content, .nbtrack-compare-panel .widget-html-content,
-.nbtrack-filter-error .widget-html-content { line-height: 1.45; }
-.nbtrack-kv td, .nbtrack-kv th { text-align: left; padding: 1px 8px 1px 0; vertical-align: top; }
+.nbtrack-dashboard .nbtrack-error { color: #b00020; white-space: pre;
+  font-family: var(--jp-code-font-family, monospace); }
+.nbtrack-dashboard .nbtrack-diff { font-family: var(--jp-code-font-family, monospace); font-size: 12px;
+  white-space: pre; }
+.nbtrack-dashboard .nbtrack-diff .add { background: #e6ffec; }
+.nbtrack-dashboard .nbtrack-diff .del { background: #ffebe9; }
+.nbtrack-dashboard .nbtrack-diff .hunk { color: #6f42c1; }
+.nbtrack-dashboard .nbtrack-differs { background: rgba(255, 200, 0, 0.25); }
+.nbtrack-dashboard .nbtrack-snapshot pre { margin: 0; padding: 2px 6px; border-left: 3px solid transparent; }
+.nbtrack-dashboard .nbtrack-snapshot .tracked { background: rgba(31, 119, 180, 0.12); border-left-color: #1f77b4; }
+.nbtrack-dashboard .nbtrack-detail .widget-html-content, .nbtrack-dashboard .nbtrack-compare-panel .widget-html-content
+  { line-height: 1.45; }
+.nbtrack-dashboard .nbtrack-kv td, .nbtrack-dashboard .nbtrack-kv th { text-align: left; padding: 1px 8px 1px 0;
+  vertical-align: top; }
+.nbtrack-dashboard .nbtrack-static-note { background: #fff8e1; border: 1px solid #f0c36d; border-radius: 3px;
+  padding: 4px 8px; margin: 4px 0; }
+.nbtrack-dashboard .nbtrack-static table.nbtrack-table td, .nbtrack-dashboard .nbtrack-static table.nbtrack-table th
+  { padding: 2px 8px; white-space: nowrap; text-align: left; }
+.nbtrack-dashboard .nbtrack-static table.nbtrack-table td.num { text-align: right; }
+.nbtrack-dashboard .nbtrack-static { overflow-x: auto; }
+.nbtrack-dashboard .nbtrack-static-fallback { visibility: hidden; max-height: 0; overflow: hidden;
+  animation: nbtrack-reveal 0s linear 5s forwards; }
+@keyframes nbtrack-reveal { to { visibility: visible; max-height: none; overflow: visible; } }
+.nbtrack-dashboard:has(.nbtrack-runtable) .nbtrack-static-fallback { display: none; }
 """
 
 
@@ -120,38 +131,6 @@ def cell_inner_html(column: str, value: Any, best: Mapping[str, float] | None = 
     if best and kind_of(column) == "metrics" and is_best(column, value, best):
         return f'<span class="nbtrack-best" title="best {esc(key_of(column))}">{text}</span>'
     return text
-
-
-def column_width(column: str, widths: Mapping[str, int] | None = None) -> int:
-    """Pixel width of a column in the widget table."""
-    if widths and column in widths:
-        return int(widths[column])
-    return DEFAULT_WIDTHS.get(column, VALUE_WIDTH)
-
-
-def row_html(row: Mapping[str, Any], columns: Sequence[str], best: Mapping[str, float] | None = None,
-             widths: Mapping[str, int] | None = None) -> str:
-    """One table row as a flex line of fixed-width cells (used inside an HTML widget)."""
-    cells = []
-    for column in columns:
-        value = row.get(column)
-        numeric = " num" if kind_of(column) == "metrics" or is_numeric(value) else ""
-        title = esc(format_value(column, value)) if column not in ("run_id", "status") else ""
-        cells.append(
-            f'<div class="nbtrack-cell{numeric}" data-column="{esc(column)}" title="{title}" '
-            f'style="width:{column_width(column, widths)}px">{cell_inner_html(column, value, best)}</div>'
-        )
-    run_id = esc(row.get("run_id", ""))
-    deleted = ' nbtrack-deleted" title="deleted: open it and click restore' if row.get("deleted") else ""
-    return f'<div class="nbtrack-cells{deleted}" data-run-id="{run_id}">' + "".join(cells) + "</div>"
-
-
-def header_label(column: str, sort_by: str | None, descending: bool) -> str:
-    """Header text with a sort arrow on the sorted column (plain text, for a Button)."""
-    label = column_label(column)
-    if column == sort_by:
-        label += " ▼" if descending else " ▲"
-    return label
 
 
 def table_html(records: Iterable[Mapping[str, Any]], columns: Sequence[str],

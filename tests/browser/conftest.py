@@ -122,9 +122,11 @@ def _wait_for_server(server: LabServer, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def start_lab_server():
-    """A ``jupyter lab`` server as the ``lab_server`` fixture gives it (also used by
-    benchmarks/bench_labextension.py); stopped and its directory removed on exit."""
+def start_lab_server(page_config: dict | None = None):
+    """A ``jupyter lab`` server (which also serves Notebook 7) as the ``lab_server`` fixture
+    gives it (also used by benchmarks/bench_labextension.py and bench_dashboard_browser.py);
+    stopped and its directory removed on exit. ``page_config`` goes to
+    ``labconfig/page_config.json`` (e.g. ``{"disabledExtensions": {"anywidget": True}}``)."""
     base = Path(tempfile.mkdtemp(prefix="nbtrack-lab-"))
     root = base / "root"
     dirs = {name: base / name for name in
@@ -133,6 +135,9 @@ def start_lab_server():
     for d in dirs.values():
         d.mkdir()
     (dirs["app-settings"] / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2))
+    if page_config:
+        (dirs["config"] / "labconfig").mkdir()
+        (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps(page_config))
     store_uri = f"sqlite:///{dirs['store'] / 'nbtrack.db'}"
     # The labextension built in this checkout (labextension/ -> nbtrack/labextension) wins
     # over an installed copy, so a `jlpm build:prod` is enough to test TypeScript changes.

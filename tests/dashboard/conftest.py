@@ -8,6 +8,15 @@ from dashboard_helpers import make_runs
 import nbtrack
 
 
+@pytest.fixture(autouse=True)
+def summaries_in_line(monkeypatch):
+    """Reloads wait for their summary: what a test reads right after a change is complete.
+    (The rows-first path is tested on its own, with a wait of 0.)"""
+    from nbtrack.dashboards import summaries
+
+    monkeypatch.setattr(summaries, "SUMMARY_WAIT", None)
+
+
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """An empty SQLite store in a temp dir, active for this test only."""

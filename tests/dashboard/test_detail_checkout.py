@@ -20,7 +20,7 @@ def test_checkout_from_the_detail_goes_next_to_the_current_notebook(store, tmp_p
         run.set_document("notebook", {"artifact": "notebook.py", "path": str(project / "train.ipynb"),
                                       "cell_index": 1, "cell_ids": ["a1", "b2", "c3"]})
     board = nbtrack.dashboard("exp")
-    board.table.row_for(run.run_id).open.click()
+    board.table.receive({"type": "open", "run_id": run.run_id})  # the row's i button
     board.detail.checkout_button.click()
     assert not board.state.message_is_error, board.state.message
     written = project / f"train-{run.run_id[:8]}.ipynb"

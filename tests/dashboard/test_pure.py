@@ -64,18 +64,66 @@ def test_order_clauses_quote_odd_keys():
 
 # -- table HTML ----------------------------------------------------------------------------
 
-def test_row_html_escapes_everything_from_a_run():
-    row = runs_frame().iloc[1].to_dict()
-    html = table.row_html(row, ["run_id", "name", "status", "params.model", "metrics.acc"])
+def test_table_html_escapes_everything_from_a_run():
+    rows = runs_frame().to_dict("records")
+    html = table.table_html(rows, ["run_id", "name", "status", "params.model", "metrics.acc"])
     assert "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert html.count('data-column="') == 5
 
 
 def test_attribute_injection_through_a_key_is_escaped():
-    html = table.row_html({"run_id": "r1", 'params.x" onmouseover="alert(1)': "v"}, ['params.x" onmouseover="alert(1)'])
+    html = table.table_html([{"run_id": "r1", 'params.x" onmouseover="alert(1)': "v"}],
+                            ['params.x" onmouseover="alert(1)'])
     assert 'onmouseover="alert' not in html
     assert "&quot;" in html
+
+
+def test_the_table_payload_is_column_arrays_of_json_values():
+    from nbtrack.dashboards.tableview import column_spec, rows_payload
+
+    frame = runs_frame()
+    frame["params.flag"] = [True, False, None]
+    frame["metrics.inf"] = [float("inf"), float("-inf"), float("nan")]
+    rows = frame.to_dict("records")
+    rows[0]["params.opts"] = {"b": 1, "a": [1, 2]}
+    columns = ["run_id", "name", "status", "start_time", "duration", "params.lr", "params.model", "params.flag",
+               "params.opts", "metrics.acc", "metrics.inf"]
+    payload = rows_payload(rows, columns)
+    assert payload["run_id"] == ["a" * 32, "b" * 32, "c" * 32]
+    assert payload["name"] == ["rf", EVIL, "lin"]  # text: the browser sets it with textContent
+    assert payload["start_time"] == [1.7e9, 1.7e9 + 60, 1.7e9 + 120]
+    assert payload["duration"] == [12.5, 61.0, None]
+    assert payload["params.flag"] == ["True", "False", None]
+    assert payload["params.opts"] == ['{"a": [1, 2], "b": 1}', None, None]
+    assert payload["metrics.inf"] == ["inf", "-inf", None]  # JSON has no infinities or NaN
+    assert payload["depth"] == [0, 0, 0] and payload["deleted"] == [False, False, False]
+    assert [column_spec(c, payload[c])["type"] for c in ("run_id", "status", "start_time", "duration",
+                                                         "params.lr", "params.model", "metrics.acc")] == \
+        ["id", "status", "time", "duration", "number", "text", "number"]
+    assert column_spec("metrics.acc")["label"] == "acc" and column_spec("metrics.acc")["numeric"]
+
+
+def test_replacing_an_unknown_key_with_the_suggestion():
+    from nbtrack.dashboards.tableview import replace_key
+
+    unknown = [{"field": "metrics.acuracy", "position": 20}]
+    text = "params.model = 'rf' metrics.acuracy > 0.8"
+    assert replace_key(text, unknown, "metrics.acuracy", "metrics.accuracy") == \
+        "params.model = 'rf' metrics.accuracy > 0.8"
+    quoted = [{"field": "metrics.val acc", "position": 0}]
+    assert replace_key("metrics.`val acc` > 1", quoted, "metrics.val acc", "metrics.val_acc") == "metrics.val_acc > 1"
+    assert replace_key("metrics.x > 1", [], "metrics.x", "metrics.a b") == "metrics.`a b` > 1"
+
+
+def test_closest_key():
+    from nbtrack.dashboards.queries import closest_key
+
+    assert closest_key("acuracy", {"accuracy", "val_accuracy", "loss"}) == "accuracy"
+    assert closest_key("acuracy", {"acc", "auc", "f1"}) == "acc"
+    assert closest_key("modle", {"model", "seed"}) == "model"
+    assert closest_key("Learning_Rate", {"learning_rate"}) == "learning_rate"
+    assert closest_key("zzz", {"model", "seed"}) is None
 
 
 def test_best_values_follow_the_direction():
@@ -95,8 +143,6 @@ def test_status_colours_and_formatting():
     assert table.format_value("start_time", 0) == "1970-01-01 00:00"
     assert table.format_value("metrics.acc", 0.912345) == "0.9123"
     assert table.format_value("metrics.acc", float("nan")) == ""
-    assert table.header_label("metrics.acc", "metrics.acc", True) == "acc ▼"
-    assert table.header_label("metrics.acc", "name", True) == "acc"
 
 
 def test_run_id_is_selectable_in_full():
@@ -221,3 +267,20 @@ def test_hidden_state_leads_with_warnings():
     assert "&lt;cell 3&gt;" in html and "out_of_order" in html
     clean = detail.hidden_state_html({"tracked_cell": 1, "uses": [], "warnings": [], "matters": False})
     assert "no hidden-state issues" in clean and "nbtrack-error" not in clean
+
+
+def test_every_style_rule_is_scoped_to_the_dashboard():
+    """The dashboard's CSS lands in the whole page (JupyterLab's Runs panel, other widgets): a
+    global rule such as `.nbtrack-status { color: white }` once made the Runs panel's labels
+    white on white. Every selector must start at the dashboard's root."""
+    from pathlib import Path
+
+    css_files = {"table.CSS": table.CSS,
+                 "runtable.css": (Path(table.__file__).with_name("static") / "runtable.css").read_text()}
+    for name, css in css_files.items():
+        text = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        text = re.sub(r"@keyframes[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", text)  # animation steps
+        selectors = [s.strip() for block in re.findall(r"([^{}]+)\{[^{}]*\}", text) for s in block.split(",")]
+        assert selectors, name
+        unscoped = [s for s in selectors if not re.match(r"\.nbtrack-(dashboard|runtable)\b", s)]
+        assert unscoped == [], (name, unscoped)
