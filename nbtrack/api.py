@@ -120,7 +120,8 @@ def runs(experiment: str | Iterable[str] | None = None, filter: str | None = Non
          order_by: str | Sequence[str] | None = None, max_results: int | None = None, *,
          offset: int = 0, include_deleted: bool = False, run_ids: Iterable[str] | None = None,
          statuses: Iterable[str] | None = None, tags: dict[str, Any] | None = None,
-         notebook: str | Iterable[str] | None = None, top_level: bool = False) -> "pd.DataFrame":
+         notebook: str | Iterable[str] | None = None, top_level: bool = False,
+         parent_run_ids: Iterable[str] | None = None) -> "pd.DataFrame":
     """Runs as a DataFrame, one row each, shaped like ``mlflow.search_runs``.
 
     ``filter`` uses MLflow's search syntax plus OR, NOT and parentheses, for example
@@ -129,14 +130,16 @@ def runs(experiment: str | Iterable[str] | None = None, filter: str | None = Non
     The structured parameters narrow the selection further (all must hold): ``run_ids``
     (full ids), ``statuses`` (e.g. ``["RUNNING"]``), ``tags`` (``{"stage": "prod"}``, a list
     of allowed values, or None for "no such tag"), ``notebook`` (path(s) recorded in the
-    ``nbtrack.notebook`` tag), ``top_level`` (only runs without a parent). With
+    ``nbtrack.notebook`` tag), ``top_level`` (only runs without a parent), ``parent_run_ids``
+    (only runs nested under one of these runs). With
     ``include_deleted`` deleted runs are included and a ``deleted`` column says which.
     """
     from .store.query import search_runs
 
     store = _store_for_reading()
     frame = search_runs(store, experiment, filter, order_by, max_results, offset, include_deleted,
-                        run_ids=run_ids, statuses=statuses, tags=tags, notebook=notebook, top_level=top_level)
+                        run_ids=run_ids, statuses=statuses, tags=tags, notebook=notebook, top_level=top_level,
+                        parent_run_ids=parent_run_ids)
     if filter:
         import warnings
 
@@ -163,24 +166,27 @@ def check_filter_keys(experiment: str | Iterable[str] | None = None, filter: str
 def count_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,
                include_deleted: bool = False, *, run_ids: Iterable[str] | None = None,
                statuses: Iterable[str] | None = None, tags: dict[str, Any] | None = None,
-               notebook: str | Iterable[str] | None = None, top_level: bool = False) -> int:
+               notebook: str | Iterable[str] | None = None, top_level: bool = False,
+               parent_run_ids: Iterable[str] | None = None) -> int:
     """The number of runs that ``runs()`` would return without a limit (same selection arguments)."""
     from .store.query import count_runs as count
 
     return count(_store_for_reading(), experiment, filter, include_deleted, run_ids=run_ids, statuses=statuses,
-                 tags=tags, notebook=notebook, top_level=top_level)
+                 tags=tags, notebook=notebook, top_level=top_level, parent_run_ids=parent_run_ids)
 
 
 def summarize_runs(experiment: str | Iterable[str] | None = None, filter: str | None = None,
                    include_deleted: bool = False, *, run_ids: Iterable[str] | None = None,
                    statuses: Iterable[str] | None = None, tags: dict[str, Any] | None = None,
-                   notebook: str | Iterable[str] | None = None, top_level: bool = False) -> "RunsSummary":
+                   notebook: str | Iterable[str] | None = None, top_level: bool = False,
+                   parent_run_ids: Iterable[str] | None = None) -> "RunsSummary":
     """Counts, distinct param/tag values and metric ranges over all matching runs (same selection
     arguments as ``runs()``)."""
     from .store.query import summarize_runs as summarize
 
     return summarize(_store_for_reading(), experiment, filter, include_deleted, run_ids=run_ids,
-                     statuses=statuses, tags=tags, notebook=notebook, top_level=top_level)
+                     statuses=statuses, tags=tags, notebook=notebook, top_level=top_level,
+                     parent_run_ids=parent_run_ids)
 
 
 def metric_histories(run_ids: Sequence[str], key: str) -> "pd.DataFrame":

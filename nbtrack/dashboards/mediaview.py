@@ -66,12 +66,11 @@ class MediaView(LazyView, ViewHelpers, w.VBox):
 
     def _labels(self) -> dict[str, str]:
         import nbtrack
-        from nbtrack.dashboards.columns import run_ids_clause
 
         if not self.run_ids:
             return {}
         try:
-            frame = nbtrack.runs(None, run_ids_clause(self.run_ids), include_deleted=True)
+            frame = nbtrack.runs(run_ids=self.run_ids, include_deleted=True)
         except Exception:
             return {}
         return run_labels(frame)

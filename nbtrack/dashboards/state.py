@@ -36,12 +36,10 @@ from .columns import (
     BASE_COLUMNS,
     STATUSES,
     available_columns,
-    combine_filters,
     default_columns,
     guess_direction,
     kind_of,
     order_clause,
-    status_clause,
 )
 from .queries import Query, StoreQueries
 from .stateactions import RunActions
@@ -185,10 +183,6 @@ class DashboardState(RunActions, HasTraits):
         return Query(tuple(self.experiments), self.filter_text, tuple(self.statuses), self.include_deleted)
 
     @property
-    def effective_filter(self) -> str | None:
-        return combine_filters(self.filter_text, status_clause(self.statuses))
-
-    @property
     def shown_columns(self) -> list[str]:
         return list(BASE_COLUMNS) + [c for c in self.columns if c not in BASE_COLUMNS]
 
@@ -291,8 +285,7 @@ class DashboardState(RunActions, HasTraits):
                     grouped = self.group_nested and not query.filter_text.strip() and query.all_statuses \
                         and queries.has_nested(query)
                     job = self._summaries.submit(summaries.SummaryJob(queries, query, grouped))
-                    if queries.keys_known(query):  # a misspelt key is said with the rows, not after
-                        self.unknown_keys = summaries.unknown_keys(queries, query)
+                    self.unknown_keys = summaries.unknown_keys(queries, query)  # said with the rows
                 pages = max(1, math.ceil(self.total / self.page_size))
                 page = 0 if self._reset_page else self.page if self.summarizing else min(self.page, pages - 1)
                 order = order_clause(self.sort_by, self.sort_desc)

@@ -48,7 +48,6 @@ class SummaryJob:
         try:
             queries, query = self.queries, self.query
             answer.summary = queries.summarize(query)
-            queries.remember_keys(query, answer.summary)
             answer.total = queries.count(query, top_level=self.grouped) if self.grouped or query.include_deleted \
                 else answer.summary.count
             answer.unknown = unknown_keys(queries, query)

@@ -103,7 +103,15 @@ def unknown_keys(store: "SqlStore", selection: "RunSelection") -> list[UnknownKe
                 listed[field.entity] = store_keys(connection, field.entity)
             close = difflib.get_close_matches(field.key, listed[field.entity], n=1, cutoff=0.6)
             name = f"{field.entity}.{field.key}"
-            suggestion = f"{field.entity}.{close[0]}" if close else None
+            suggestion = f"{field.entity}.{close[0]}" if close else _same_key_elsewhere(connection, field, selection)
             hint = f"; did you mean {suggestion}?" if suggestion else ""
             out.append(UnknownKey(name, field.position, suggestion, f"no run in {where} has {name}{hint}"))
     return out
+
+
+def _same_key_elsewhere(connection: Connection, field: Field, selection: "RunSelection") -> str | None:
+    """``metrics.acc`` for ``params.acc``: the very key, logged as another kind."""
+    for entity in _TABLES:
+        if entity != field.entity and _has_key(connection, entity, field.key, selection):
+            return f"{entity}.{field.key}"
+    return None

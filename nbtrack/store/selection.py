@@ -1,7 +1,8 @@
 """Which runs a read is about: experiments, the user's filter string and structured parameters.
 
 The layers (dashboard, frontend, notebook) select runs with the structured parameters
-(``run_ids``, ``statuses``, ``tags``, ``notebook``, ``top_level``, ``include_deleted``);
+(``run_ids``, ``statuses``, ``tags``, ``notebook``, ``top_level``, ``parent_run_ids``,
+``include_deleted``);
 the filter string is the user's and is parsed, never composed by code.
 """
 
@@ -42,13 +43,15 @@ class RunSelection:
     tags: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
     notebooks: tuple[str, ...] | None = None
     top_level: bool = False
+    parent_run_ids: tuple[str, ...] | None = None
     include_deleted: bool = False
 
     @classmethod
     def build(cls, experiment: str | Iterable[str] | None = None, filter: str | None = None,
               include_deleted: bool = False, *, run_ids: str | Iterable[str] | None = None,
               statuses: str | Iterable[str] | None = None, tags: Mapping[str, Any] | None = None,
-              notebook: str | Iterable[str] | None = None, top_level: bool = False) -> "RunSelection":
+              notebook: str | Iterable[str] | None = None, top_level: bool = False,
+              parent_run_ids: str | Iterable[str] | None = None) -> "RunSelection":
         if filter is not None and not isinstance(filter, str):
             raise TypeError(f"filter must be a string such as \"metrics.acc > 0.8\", got {type(filter).__name__}")
         chosen = _names(statuses, "statuses")
@@ -66,6 +69,7 @@ class RunSelection:
             tags=_tag_conditions(tags),
             notebooks=_names(notebook, "notebook"),
             top_level=bool(top_level),
+            parent_run_ids=_names(parent_run_ids, "parent_run_ids"),
             include_deleted=bool(include_deleted),
         )
 
@@ -84,6 +88,8 @@ class RunSelection:
             out.append(_tag_condition(NOTEBOOK_TAG, self.notebooks, dialect))
         if self.top_level:
             out.append(s.runs.c.parent_run_id.is_(None))
+        if self.parent_run_ids is not None:
+            out.append(in_values(s.runs.c.parent_run_id, list(self.parent_run_ids), dialect))
         if not self.include_deleted:
             out.append(s.runs.c.deleted.is_(False))
         return out

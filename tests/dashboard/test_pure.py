@@ -116,16 +116,6 @@ def test_replacing_an_unknown_key_with_the_suggestion():
     assert replace_key("metrics.x > 1", [], "metrics.x", "metrics.a b") == "metrics.`a b` > 1"
 
 
-def test_closest_key():
-    from nbtrack.dashboards.queries import closest_key
-
-    assert closest_key("acuracy", {"accuracy", "val_accuracy", "loss"}) == "accuracy"
-    assert closest_key("acuracy", {"acc", "auc", "f1"}) == "acc"
-    assert closest_key("modle", {"model", "seed"}) == "model"
-    assert closest_key("Learning_Rate", {"learning_rate"}) == "learning_rate"
-    assert closest_key("zzz", {"model", "seed"}) is None
-
-
 def test_best_values_follow_the_direction():
     best = table.best_values({"acc": (0.8, 0.95), "val_loss": (0.2, 0.5)}, {"acc": "max"})
     assert best == {"metrics.acc": 0.95, "metrics.val_loss": 0.2}

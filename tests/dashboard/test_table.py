@@ -103,15 +103,12 @@ def test_the_display_carries_an_escaped_static_table_for_frontends_without_widge
     assert html.count('<tr class="nbtrack-row"') == 3
 
 
-def test_structured_query_arguments_fold_into_the_filter_without_the_query_layer(runs12):
+def test_the_dashboard_selects_with_structured_arguments_and_passes_the_users_filter_as_typed(runs12):
     board = dashboard("exp")
     act(board, "statuses", shown=["FINISHED"])
     act(board, "filter", text="params.model = 'rf'")
     kwargs = board.state.query()
-    if board.state.queries.structured():
-        assert kwargs["statuses"] == ["FINISHED"] and kwargs["filter"] == "params.model = 'rf'"
-    else:
-        assert kwargs["filter"] == "(params.model = 'rf') AND (status IN ('FINISHED'))"
+    assert kwargs["statuses"] == ["FINISHED"] and kwargs["filter"] == "params.model = 'rf'"
     assert len(nbtrack.runs(**kwargs)) == board.state.total == 6
 
 
