@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
+import sys
 
 import pytest
 from interop_helpers import REPO, mlflow_env
@@ -21,7 +22,10 @@ VENV_PYTHON = REPO / "benchmarks" / ".venv-mlflow" / "bin" / "python"
 
 
 def _core_conftest():
-    """tests/core/conftest.py, loaded under its own name: its PostgreSQL server fixture serves here too."""
+    """tests/core/conftest.py, loaded under its own name: its PostgreSQL server fixture serves here too
+    (its own helper modules found after everything else on the path, also when tests/interop runs alone)."""
+    if str(REPO / "tests" / "core") not in sys.path:
+        sys.path.append(str(REPO / "tests" / "core"))
     spec = importlib.util.spec_from_file_location("nbtrack_core_conftest", REPO / "tests" / "core" / "conftest.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
