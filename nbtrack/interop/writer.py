@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -144,7 +145,7 @@ def batch_for(store: "SqlStore", run: ImportedRun, report: ImportReport) -> Batc
                                  "warnings": list(run.warnings)}
     batch.documents = [(run_id, key, value) for key, value in documents.items()]
     if run.notes:
-        batch.notes = [(run_id, run.notes if run.notes.endswith("\n") else run.notes + "\n")]
+        batch.notes = [(run_id, uuid.uuid4().hex, run.notes if run.notes.endswith("\n") else run.notes + "\n")]
     if run.status != "RUNNING":
         end = run.end_time if run.end_time is not None else run.start_time
         batch.ends = [(run_id, run.status, end)]
@@ -154,9 +155,7 @@ def batch_for(store: "SqlStore", run: ImportedRun, report: ImportReport) -> Batc
 def _merged(batches: list[Batch]) -> Batch:
     merged = Batch()
     for batch in batches:
-        for name in ("creates", "params", "metrics", "tags", "artifacts", "datasets", "documents", "notes", "ends"):
-            getattr(merged, name).extend(getattr(batch, name))
-        merged.latest.update(batch.latest)
+        merged.extend(batch)
     return merged
 
 
