@@ -9,6 +9,7 @@ is the one at the highest step (then the latest timestamp), secrets are redacted
 from __future__ import annotations
 
 import time
+import uuid
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +141,7 @@ class StoredRun:
     def log_note(self, text: str) -> None:
         from ..secrets import redact
 
-        self._write(notes=[(self.run_id, redact(text) + ("" if text.endswith("\n") else "\n"))])
+        self._write(notes=[(self.run_id, uuid.uuid4().hex, redact(text) + ("" if text.endswith("\n") else "\n"))])
 
 
 def _redacted(name: str, value: Any) -> Any:

@@ -12,6 +12,7 @@ import pytest
 import nbtrack
 import nbtrack.mlflow as mlflow
 from nbtrack.errors import ParamConflictError
+from nbtrack.mlflow import targets
 from nbtrack.mlflow.entities import Metric, Param, RunTag, ViewType
 
 
@@ -249,3 +250,14 @@ def test_mlflow_filters_on_run_name_parent_and_millisecond_times():
     assert list(ordered["tags.mlflow.runName"]) == ["parent", "child's run"]
     with pytest.raises(nbtrack.errors.FilterSyntaxError):
         mlflow.search_runs(filter_string="metrics.acc >")
+
+
+def test_a_note_on_a_stored_run_is_appended_once_per_call():
+    with mlflow.start_run() as run:
+        pass
+    stored = targets.target(run.info.run_id)  # finished: written through the store at once
+    assert isinstance(stored, targets.StoredRun)
+    stored.log_note("first look")
+    stored.log_note("token ghp_" + "a" * 36)
+    notes = nbtrack.get_run(run.info.run_id).notes
+    assert notes.startswith("first look\ntoken ") and notes.endswith("\n") and "ghp_" + "a" * 36 not in notes
