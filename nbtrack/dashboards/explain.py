@@ -22,7 +22,7 @@ a code cell below the tracked one (ran after it)          0.05
 Cells are matched by cell id when both snapshots have ids, else by position; markdown
 changes are ignored; a cell's ``%%track`` line is ignored (it names the run, it does not
 compute). "Upstream" is computed on the newer snapshot from the names each cell defines
-and uses (:func:`nbtrack.notebook.hidden_state.names_of`), walking up from the tracked cell.
+and uses (:func:`nbtrack.notebook.cellflow.cell_flow`), walking up from the tracked cell.
 The weights order the evidence; they are not probabilities. When nothing recorded
 differs, the explanation says so: the difference comes from randomness or from something
 nbtrack does not record (a file read without ``log_dataset``, a service, the hardware).
@@ -182,19 +182,28 @@ def _code(source: str) -> str:
 def upstream_cells(cells: Sequence[Any], tracked: int) -> set[int]:
     """Indices of the code cells above ``tracked`` whose names reach it: a cell defining a
     name the tracked cell (or another upstream cell) uses."""
-    from nbtrack.notebook.hidden_state import names_of
-
-    needed = set(names_of(_code(cells[tracked].source))[1])
+    needed = set(_names_of(cells[tracked].source)[1])
     out: set[int] = set()
     for index in range(tracked - 1, -1, -1):
         cell = cells[index]
         if cell.cell_type != "code":
             continue
-        defined, used = names_of(_code(cell.source))
+        defined, used = _names_of(cell.source)
         if defined & needed:
             out.add(index)
-            needed = (needed - defined) | set(used)
+            needed = (needed - defined) | used
     return out
+
+
+def _names_of(source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(names a cell leaves bound, names it reads from earlier cells), by the hidden-state
+    report's cell analysis. A function the cell defines reads its free names when called:
+    those the cell does not bind itself come from earlier cells too."""
+    from nbtrack.notebook.cellflow import cell_flow
+
+    flow = cell_flow(_code(source))
+    deferred = {name for binding in flow.bindings.values() for name in binding.deferred}
+    return flow.bound, frozenset(flow.inputs) | (deferred - flow.bound)
 
 
 def _match_cells(older: Sequence[Any], newer: Sequence[Any]) -> list[tuple[Any | None, Any | None, int | None]]:

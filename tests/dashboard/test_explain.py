@@ -108,3 +108,20 @@ def test_compare_panel_orders_runs_and_shows_differences_only(store):
     view.run_a.value, view.run_b.value = newer.run_id, older.run_id  # chosen the other way round
     assert view.pair() == (older, newer)
     assert "<img src=x" not in view.explanation.value + view.table.value
+
+
+def test_upstream_cells_follow_names_through_functions_loops_and_magics():
+    from nbtrack.dashboards.explain import upstream_cells
+    from nbtrack.notebook.hidden_state import Cell
+
+    sources = ["%load_ext nbtrack\nimport numpy as np",  # 0: np, read by the function in cell 3
+               "scale = 3\r\n",  # 1: read only when cell 3's function is called
+               "unused = 1",  # 2
+               "def make(n):\n    return np.arange(n) * scale\n\n   \n",  # 3
+               "total = 0\nfor step in range(4):\n    total = total + step",  # 4: loop rebinding
+               "total = 99",  # 5: rebinds total, so cell 4 no longer reaches the tracked cell
+               "%%track experiment=x\ndata = make(total)"]
+    cells = [Cell(index, "code", source) for index, source in enumerate(sources)]
+    assert upstream_cells(cells, 6) == {0, 1, 3, 5}
+    cells[5] = Cell(5, "markdown", "total = 99")
+    assert upstream_cells(cells, 6) == {0, 1, 3, 4}
