@@ -111,6 +111,13 @@ class Flusher:
             if run in self._runs:
                 self._runs.remove(run)
 
+    def _let_go_if_done(self, run: "Run") -> None:
+        """Forget a run with nothing left to write; checked under the lock that ``add`` takes, so
+        background work handed to the run meanwhile (``Run.in_background`` adds it back) is kept."""
+        with self._lock:
+            if run in self._runs and run.is_done():
+                self._runs.remove(run)
+
     def wake(self) -> None:
         """Ask the thread to flush now rather than at its next tick."""
         self._wake.set()
@@ -221,8 +228,7 @@ class Flusher:
         """Move every run's buffered data to the journal now (what a long outage and exit do)."""
         for run in self.runs():
             self._spill(run)
-            if run.is_done():
-                self.discard(run)
+            self._let_go_if_done(run)
 
     def flush_all(self, heartbeat: bool = False, raise_errors: bool = False, final: bool = False) -> None:
         """Write every run's buffered data now; ``final`` (at exit) journals whatever cannot be written."""
@@ -242,8 +248,7 @@ class Flusher:
                     self.reporter.failed(error)
             if run.store_uri in unreachable and (final or self._should_spill(run)):
                 self._spill(run)
-            if run.is_done():
-                self.discard(run)
+            self._let_go_if_done(run)
         self._replay_own_journals(unreachable)
         if final:
             self._say_what_waits()

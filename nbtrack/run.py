@@ -614,11 +614,12 @@ class Run:
         """Run ``work`` (which may set documents, tags and artifacts of this run, even after it
         ended) on the background thread, or on a thread of its own (``own_thread``: work that may
         be slow, like git on a big repository, must not hold up the others). The flusher keeps
-        the run until it returns; ``end()`` waits for it, ``end(wait=False)`` does not; at exit
-        it gets a few seconds to finish."""
+        the run until it returns, also a run it had written and let go after its end; ``end()``
+        waits for it, ``end(wait=False)`` does not; at exit it gets a few seconds to finish."""
         done = threading.Event()
         with self._lock:
             self._background.append(done)
+        FLUSHER.add(self)  # %%track hands notebook.py over after the end: the flusher may have let the run go
         worker = _WORKER
 
         def job() -> None:

@@ -40,6 +40,24 @@ def test_end_without_wait_returns_at_once_and_late_writes_still_land():
     assert record.document("imported_packages")
 
 
+
+def test_background_work_handed_over_after_the_run_was_written_still_lands():
+    """%%track ends its run, then queues notebook.py's rendering: the flusher may have written the
+    ended run and let it go in between (a loaded machine preempts the kernel's main thread)."""
+    from nbtrack.flusher import FLUSHER
+
+    run = Run("handed-late", capture_environment=False)
+    run.end(wait=False)
+    FLUSHER.flush_all()  # the flusher's tick between the end and the hand-over
+    assert run.is_done() and run not in FLUSHER.runs()
+    run.in_background("late artifact", lambda: (run.log_artifact(b"late text", name="late.txt"),
+                                                run.set_document("late", {"landed": True})))
+    nbtrack.flush()
+    record = nbtrack.get_run(run.run_id)
+    assert record.artifact("late.txt").read_bytes() == b"late text"
+    assert record.document("late") == {"landed": True} and record.status == "FINISHED"
+
+
 def test_documents_redacted_by_the_caller_are_not_scanned_again(monkeypatch):
     calls = []
     original = secrets.redact_document
