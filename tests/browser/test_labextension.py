@@ -288,9 +288,13 @@ def stored_snapshot_run(run_id: str, timeout: float = 90.0):
     while True:
         try:
             record = nbtrack.get_run(run_id)
-            if (record.document("notebook") or {}).get("artifact") or time.time() > deadline:
+            document = record.document("notebook") or {}
+            if document.get("artifact"):
                 return record
-        except Exception:  # not written yet
+            if time.time() > deadline:
+                raise AssertionError(f"run {run_id} ({record.status}): notebook.py not stored within {timeout:.0f} s; "
+                                     f"its notebook document: {document}")
+        except Exception:  # not written yet (the assertion above re-raised once past the deadline)
             if time.time() > deadline:
                 raise
         time.sleep(0.25)
