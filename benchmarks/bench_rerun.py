@@ -2,7 +2,7 @@
 
 A notebook with a data file, a few cells and a tracked cell of about a second of numpy work is
 tracked once; then, alternately, the notebook is executed as ``nbtrack run`` does (a fresh kernel
-through nbclient) and re-run with ``nbtrack.rerun.rerun`` (snapshot read and rebuilt, data file
+through nbclient) and re-run with ``nbtrack.runner.rerun.rerun`` (snapshot read and rebuilt, data file
 fingerprinted again, the same execution, the comparison and the verdict written). Printed: the
 medians of both, their paired difference, and rerun's own work outside the kernel's execution.
 
@@ -51,7 +51,7 @@ def write_notebook(work: Path) -> Path:
 def main(pairs: int = 3) -> None:
     import nbtrack
     from nbtrack.notebook.runner import run_notebook
-    from nbtrack.rerun import rerun
+    from nbtrack.runner.rerun import rerun
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

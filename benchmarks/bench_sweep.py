@@ -3,7 +3,7 @@
 
 The notebook's tracked cell does about a second of single-threaded numpy work per combination
 (BLAS limited to one thread, as a sweep of N kernels on N cores should be). Both sweeps run
-through ``nbtrack.sweep.run_sweep`` in this process, alternately ``--jobs 1`` and ``--jobs 2``;
+through ``nbtrack.runner.sweep.run_sweep`` in this process, alternately ``--jobs 1`` and ``--jobs 2``;
 the ratio of the medians is printed with the machine's load: on a shared machine whose load
 is above its core count the second kernel competes with other work, so the ratio is worse
 than on an idle one.
@@ -39,7 +39,7 @@ score = float(np.abs(weights).mean())
 
 def main(rounds: int = 2) -> None:
     import nbtrack
-    from nbtrack.sweep import run_sweep
+    from nbtrack.runner.sweep import run_sweep
 
     os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")  # kernels inherit it
     grid = ["lr=0.1,0.05,0.02,0.01", "depth=2,3"]

@@ -14,7 +14,7 @@ from .errors import NbtrackError
 # Modules with a ``register(subparsers)`` function; a missing layer simply adds nothing.
 COMMAND_MODULES = ("nbtrack.cli_core", "nbtrack.cli_db", "nbtrack.notebook.commands", "nbtrack.dashboards.commands",
                    "nbtrack.interop.commands", "nbtrack.ui.commands", "nbtrack.registry.commands",
-                   "nbtrack.sync.commands", "nbtrack.rerun_cli")
+                   "nbtrack.sync.commands", "nbtrack.runner.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -174,7 +174,7 @@ def cmd_show(args: argparse.Namespace) -> int:
          + (f"  by {run.user or '?'} on {run.host or '?'}" if run.user or run.host else ""))
     if run.parent_run_id:
         echo(f"parent {run.parent_run_id}")
-    from .rerun_verdict import verdict_lines  # verified / diverged by `nbtrack rerun`, or a re-run of another
+    from .runner.verdict import verdict_lines  # verified / diverged by `nbtrack rerun`, or a re-run of another
 
     for line in verdict_lines(run):
         echo(line)

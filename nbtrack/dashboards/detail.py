@@ -234,8 +234,8 @@ def notebook_snapshot_text(record: Any) -> str | None:
 def detail_html(record: Any) -> str:
     """Everything about one run as one escaped HTML fragment."""
     parts = [summary_html(record)]
-    # -- re-run verdict (nbtrack/rerun_verdict.py): verified / diverged, or the run this one re-ran
-    from ..rerun_verdict import verdict_html
+    # -- re-run verdict (nbtrack/runner/verdict.py): verified / diverged, or the run this one re-ran
+    from ..runner.verdict import verdict_html
 
     verdict, error = _guard(lambda: verdict_html(record))
     if verdict or error:

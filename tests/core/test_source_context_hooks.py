@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CORE = [p for p in (REPO / "nbtrack").rglob("*.py")
-        if p.relative_to(REPO / "nbtrack").parts[0] not in ("notebook", "dashboards", "frontend")
+        if p.relative_to(REPO / "nbtrack").parts[0] not in ("notebook", "dashboards", "frontend", "runner")
         and p.name not in ("__init__.py", "cli.py", "cli_core.py")]
 
 

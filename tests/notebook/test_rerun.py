@@ -10,7 +10,7 @@ from nb_helpers import all_runs, write_notebook
 from test_notebooks_cli import cli
 
 import nbtrack
-from nbtrack.rerun import RERUN_DOCUMENT, RerunError, rerun
+from nbtrack.runner.rerun import RERUN_DOCUMENT, RerunError, rerun
 
 SEEDED = """%%track experiment=verify metrics=acc
 # %% a percent line inside the cell

@@ -12,7 +12,7 @@ from test_notebooks_cli import cli
 
 import nbtrack
 from nbtrack.notebook.stored_snapshot import read_snapshot
-from nbtrack.sweep import run_sweep
+from nbtrack.runner.sweep import run_sweep
 
 TRAIN = """%%track experiment=grid metrics=acc
 lr = 0.1   # learning rate
@@ -45,7 +45,7 @@ def test_sweep_of_track_literals_with_a_failing_combination(workdir, store_uri):
     parent = nbtrack.get_run(parent["run_id"][0])
     assert parent.status == "FINISHED" and parent.metrics == {"combinations": 4, "failed": 2, "best_acc": 0.98}
     assert parent.tags["nbtrack.source"] == "sweep" and parent.artifacts[0].name == "source/grid.ipynb"
-    children = nbtrack.runs(filter=f"attributes.parent_run_id = '{parent.run_id}'", order_by=["params.lr ASC", "params.depth ASC"])
+    children = nbtrack.runs(parent_run_ids=[parent.run_id], order_by=["params.lr ASC", "params.depth ASC"])
     assert len(children) == 4 and set(children["experiment"]) == {"grid"}
     assert sorted(zip(children["params.lr"], children["params.depth"])) == [(0.1, 2), (0.1, 3), (0.5, 2), (0.5, 3)]
     assert sorted(children["status"]) == ["FAILED", "FAILED", "FINISHED", "FINISHED"]

@@ -8,8 +8,8 @@ import math
 import nbformat
 import pytest
 
-from nbtrack.rerun_compare import Comparison, MetricDifference, close
-from nbtrack.sweep_params import (
+from nbtrack.runner.compare import Comparison, MetricDifference, close
+from nbtrack.runner.params import (
     ParameterError,
     combinations,
     inject,

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import NbtrackError
-from .rerun_compare import CHANGED, Comparison, compare
-from .sweep_execute import LAUNCH_TAG, ExecutionResult, execute_notebook, new_launch_id
-from .sweep_launch import LaunchContext
+from ..errors import NbtrackError
+from ..sweep_launch import LaunchContext
+from .compare import CHANGED, Comparison, compare
+from .execute import LAUNCH_TAG, ExecutionResult, execute_notebook, new_launch_id
 
 VERDICT_TAG = "nbtrack.verdict"  # on the original: verified | diverged
 VERDICT_RUN_TAG = "nbtrack.verdict_run"  # on the original: the re-run that gave the verdict
@@ -54,8 +54,8 @@ class RerunResult:
 
 def check_data_files(original: Any) -> list[dict]:
     """File and directory datasets of ``original`` whose content differs now (or that are gone)."""
-    from .datasets import fingerprint
-    from .rerun_compare import describe_data_change
+    from ..datasets import fingerprint
+    from .compare import describe_data_change
 
     changes = []
     for dataset in original.datasets:
@@ -110,9 +110,9 @@ def rerun(run: str, overrides: dict[str, Any] | None = None, *, timeout: int = 6
     cannot be re-run; a notebook that fails is a ``diverged`` verdict, not an exception."""
     import nbtrack
 
-    from .notebook.runner import store_uri
-    from .notebook.stored_snapshot import read_snapshot
-    from .sweep_params import inject
+    from ..notebook.runner import store_uri
+    from ..notebook.stored_snapshot import read_snapshot
+    from .params import inject
 
     if rtol < 0 or atol < 0:
         raise RerunError("--rtol and --atol must be zero or positive")
@@ -162,7 +162,7 @@ def record_verdict(original: Any, new: Any | None, comparison: Comparison) -> No
     """Tag the original with the verdict (not for a re-run with changes) and link the re-run to it."""
     import nbtrack
 
-    from .store.batch import Batch
+    from ..store.batch import Batch
 
     headline = comparison.headline()
     if new is not None:

@@ -24,7 +24,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .errors import NbtrackError
+from ..errors import NbtrackError
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
@@ -136,7 +136,7 @@ def _is_track_cell(source: str) -> bool:
 def _literal_targets(source: str) -> dict[str, list[ast.AST]]:
     """{name: [value nodes]} of the top-level literal assignments of a cell (as params=auto sees them);
     line numbers are the cell's (CRLF read as one line end)."""
-    from .notebook.cellparams import literal_nodes, parse_cell
+    from ..notebook.cellparams import literal_nodes, parse_cell
 
     tree = parse_cell(source.replace("\r\n", "\n").replace("\r", "\n"))
     found: dict[str, list[ast.AST]] = {}

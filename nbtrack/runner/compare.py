@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .formatting import format_number
+from ..formatting import format_number
 
 VERIFIED, DIVERGED, CHANGED = "verified", "diverged", "changed"
 MAX_LISTED = 5  # packages, params, datasets named in one line before "and N more"
@@ -108,7 +108,7 @@ def close(original: float, rerun: float, rtol: float, atol: float) -> bool:
 def compared_metrics(run: Any) -> dict[str, float]:
     """The metrics of ``run`` a re-run must reproduce: all but the ``system/...`` samples (CPU and
     memory measure the machine, not the result)."""
-    from .sysmetrics import PREFIX
+    from ..sysmetrics import PREFIX
 
     return {key: value for key, value in run.metrics.items() if not key.startswith(PREFIX)}
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .cli_core import _table, echo, terminal_text
-from .formatting import format_number
-from .sweep_execute import LAUNCH_TAG, ExecutionResult, execute_notebook, new_launch_id
-from .sweep_launch import LaunchContext
-from .sweep_params import ParameterError, combinations, inject, parse_grid
+from ..cli_core import _table, echo, terminal_text
+from ..formatting import format_number
+from ..sweep_launch import LaunchContext
+from .execute import LAUNCH_TAG, ExecutionResult, execute_notebook, new_launch_id
+from .params import ParameterError, combinations, inject, parse_grid
 
 SWEEP_TAG = "nbtrack.sweep"  # "parent" on the sweep run
 INDEX_TAG = "nbtrack.sweep_index"  # on each combination's top-level runs: its number (1-based)
@@ -128,8 +128,8 @@ class SweepProgress:
 
 def sweep_experiment(nb: Any) -> str:
     """The experiment the notebook's ``%%track`` cells name (the first that names one), else the default."""
-    from . import config
-    from .notebook.arguments import parse_track_line
+    from .. import config
+    from ..notebook.arguments import parse_track_line
 
     for cell in nb.cells:
         source = cell.get("source", "").lstrip()
@@ -167,10 +167,10 @@ def run_sweep(notebook: str, param_options: list[str], *, jobs: int = 1, experim
     """Run the sweep (see the module docstring) and print its summary table to ``out``."""
     import nbformat
 
-    from . import source_context
-    from .notebook.errors import NotebookNotFoundError
-    from .notebook.runner import store_uri
-    from .run import Run
+    from .. import source_context
+    from ..notebook.errors import NotebookNotFoundError
+    from ..notebook.runner import store_uri
+    from ..run import Run
 
     out = out if out is not None else sys.stdout
     path = Path(notebook).resolve()
@@ -248,7 +248,7 @@ def _execute(nb: Any, path: Path, directory: Path, combination: CombinationOutco
 
 
 def _headline(outcome: SweepOutcome) -> str | None:
-    from .headline import headline_key
+    from ..headline import headline_key
 
     keys = {key for c in outcome.combinations if c.run is not None for key in c.run.metrics}
     return headline_key(keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_core import echo
+from ..cli_core import echo
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,9 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
+    from .compare import DIVERGED
+    from .params import parse_overrides
     from .rerun import rerun
-    from .rerun_compare import DIVERGED
-    from .sweep_params import parse_overrides
 
     overrides = parse_overrides(args.param)
     result = rerun(args.run, overrides, timeout=args.timeout, rtol=args.rtol, atol=args.atol, output=args.output,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .sweep_launch import VARIABLE, LaunchContext
+from ..sweep_launch import VARIABLE, LaunchContext
 
 LAUNCH_TAG = "nbtrack.launch"
 
@@ -44,8 +44,8 @@ def execute_notebook(nb: Any, path: Path, store: str, launch: LaunchContext, *, 
     result's ``error``; nothing is raised for them."""
     import nbformat
 
-    from .notebook.errors import NotebookExecutionError
-    from .notebook.runner import run_notebook
+    from ..notebook.errors import NotebookExecutionError
+    from ..notebook.runner import run_notebook
 
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
