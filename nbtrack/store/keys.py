@@ -101,9 +101,9 @@ def unknown_keys(store: "SqlStore", selection: "RunSelection") -> list[UnknownKe
                 continue
             if field.entity not in listed:
                 listed[field.entity] = store_keys(connection, field.entity)
-            close = difflib.get_close_matches(field.key, listed[field.entity], n=1, cutoff=0.6)
+            close = closest_key(field.key, listed[field.entity])
             name = f"{field.entity}.{field.key}"
-            suggestion = f"{field.entity}.{close[0]}" if close else _same_key_elsewhere(connection, field, selection)
+            suggestion = f"{field.entity}.{close}" if close else _same_key_elsewhere(connection, field, selection)
             hint = f"; did you mean {suggestion}?" if suggestion else ""
             out.append(UnknownKey(name, field.position, suggestion, f"no run in {where} has {name}{hint}"))
     return out
@@ -115,3 +115,25 @@ def _same_key_elsewhere(connection: Connection, field: Field, selection: "RunSel
         if entity != field.entity and _has_key(connection, entity, field.key, selection):
             return f"{entity}.{field.key}"
     return None
+
+
+def closest_key(key: str, candidates: list[str], cutoff: float = 0.6) -> str | None:
+    """The candidate most like ``key`` (difflib's ratio, case-insensitive, at least ``cutoff``), or
+    None. Equal ratios go to the longer shared start: ``acuracy`` is closer to ``acc`` than to ``auc``."""
+    lowered = key.lower()
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(lowered)
+    best, best_score = None, 0.0
+    for candidate in candidates:
+        other = candidate.lower()
+        matcher.set_seq1(other)
+        if matcher.real_quick_ratio() < cutoff or matcher.quick_ratio() < cutoff:
+            continue
+        ratio = matcher.ratio()
+        if ratio < cutoff:
+            continue
+        shared = next((i for i, (a, b) in enumerate(zip(lowered, other)) if a != b), min(len(lowered), len(other)))
+        score = ratio + 0.05 * min(shared, 3)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best

@@ -48,3 +48,13 @@ def test_runs_warns_and_the_cli_prints_one_note(churn):
     assert listed.returncode == 0 and "no runs match the filter" in listed.stdout
     assert listed.stderr.strip() == ("nbtrack ls: note: no run in experiment 'churn' has metrics.acuracy; "
                                      "did you mean metrics.accuracy?")
+
+
+def test_the_closest_key_breaks_ties_by_the_shared_start():
+    from nbtrack.store.keys import closest_key
+
+    assert closest_key("acuracy", ["auc", "acc", "f1"]) == "acc"  # difflib scores auc and acc alike
+    assert closest_key("acuracy", ["accuracy", "val_accuracy", "loss"]) == "accuracy"
+    assert closest_key("modle", ["model", "seed"]) == "model"
+    assert closest_key("Learning_Rate", ["learning_rate"]) == "learning_rate"
+    assert closest_key("zzz", ["model", "seed"]) is None
