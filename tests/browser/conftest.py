@@ -6,7 +6,8 @@ Fixtures
   ``.store_uri`` (the SQLite URI the kernels get as ``NBTRACK_STORE``),
   ``.log_path`` (server stdout/stderr).
 - ``browser_page`` (function): a Playwright (sync API) page in Debian's Chromium,
-  viewport 1400x900, a fresh browser context per test.
+  viewport 1400x900, a fresh browser context per test; Chromium is started per test module
+  and stopped after it (a sync Playwright marks an asyncio loop running in the main thread).
 - ``lab`` (function): ``LabPage(browser_page, lab_server)``, the helpers below bound.
 
 Helpers (import with ``from conftest import open_notebook, run_cell, ...`` or use ``lab``)
@@ -207,7 +208,12 @@ def lab_server():
 # --------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while a sync Playwright is open, Playwright marks its event loop as
+# the main thread's running loop between calls (playwright/_impl/_greenlets.py, wait_for_future).
+# Kept open for the session it broke every later asyncio.run() (tests/ui/test_ui_access.py) and
+# every other sync Playwright started after it ("Sync API inside the asyncio loop"): tests/ui
+# loads this fixture under its own name, which is a second Playwright.
+@pytest.fixture(scope="module")
 def _chromium():
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
