@@ -1,7 +1,7 @@
 """``nbtrack rerun``: execute a run's notebook snapshot again in a fresh kernel and verify it.
 
 1. The run's snapshot is read (:func:`nbtrack.notebook.stored_snapshot.read_snapshot`, the one
-   reader) and rebuilt as a notebook; ``-p`` overrides are injected (:mod:`nbtrack.sweep_params`).
+   reader) and rebuilt as a notebook; ``-p`` overrides are injected (:mod:`nbtrack.runner.params`).
 2. Before anything runs, every file or directory dataset the original logged is fingerprinted
    again at its recorded path (a changed or missing file is recorded, and the re-run goes on:
    how much the result moves with the data is what the user wants to know).
@@ -9,7 +9,7 @@
    directory, each of its runs tagged with this launch; the run of the original's cell (tag
    ``nbtrack.cell``; the same name and params when the cell started several) is the re-run.
    A dataset it logs under a name the original used is compared with the original's fingerprint.
-4. :func:`nbtrack.rerun_compare.compare` gives the verdict; the original is tagged with it
+4. :func:`nbtrack.runner.compare.compare` gives the verdict; the original is tagged with it
    (``nbtrack.verdict``, ``nbtrack.verdict_run``, ``nbtrack.verdict_detail``; not for a re-run
    with ``-p``), the re-run links to it (``nbtrack.rerun_of``, ``nbtrack.rerun_verdict``) and
    keeps the whole comparison as its ``rerun`` document.

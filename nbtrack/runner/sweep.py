@@ -1,7 +1,7 @@
 """``nbtrack sweep``: run a notebook once per combination of parameter values.
 
 - The grid is the product of the ``-p name=v1,v2`` values; each combination gets its own copy
-  of the notebook with the values injected (:mod:`nbtrack.sweep_params`: the cell tagged
+  of the notebook with the values injected (:mod:`nbtrack.runner.params`: the cell tagged
   ``parameters``, else the ``%%track`` cells' literals) and its own fresh kernel; ``jobs``
   kernels run at a time (each a process; this process waits on them from threads).
 - A **sweep run** (tag ``nbtrack.sweep = parent``, the grid in its ``sweep`` document) is the

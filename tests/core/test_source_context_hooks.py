@@ -18,8 +18,8 @@ def test_no_core_module_imports_the_notebook_layer():
     offenders = []
     for path in CORE:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and (
-                    node.module.startswith("notebook") or node.module.startswith("nbtrack.notebook")):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+                    ("notebook", "nbtrack.notebook", "runner", "nbtrack.runner")):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
 
