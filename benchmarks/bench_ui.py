@@ -69,7 +69,7 @@ def floor_visit(browser, workdir: Path) -> tuple[float, float]:
     import nbformat
 
     notebook_dir = workdir / "floor"
-    notebook_dir.mkdir()
+    notebook_dir.mkdir(parents=True)
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.Label('floor-ready')")]
     path = notebook_dir / "floor.ipynb"
