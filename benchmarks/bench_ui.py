@@ -37,6 +37,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 FILTERS = ["metrics.acc > 0.5", "params.model = 'rf' and metrics.loss < 0.3", "tags.stage = 'prod' or metrics.f1 > 0.9",
            "params.p3 IN (1, 2)"]
 TIMEOUT_MS = 300_000
+# A row of the interactive table; the page also holds the dashboard's hidden static copy of the table
+# (shown only where anywidget cannot run), whose rows come first and never change.
+ROW = ".nbtrack-runtable .nbtrack-row"
 
 
 def report(label: str, times: list[float]) -> float:
@@ -57,7 +60,7 @@ def visit(browser, url: str) -> tuple[float, object, object]:
     page = context.new_page()
     start = time.perf_counter()
     page.goto(url, timeout=TIMEOUT_MS)
-    page.locator(".nbtrack-row").first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.locator(ROW).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     return time.perf_counter() - start, context, page
 
 
@@ -66,7 +69,7 @@ def floor_visit(browser, workdir: Path) -> tuple[float, float]:
     import nbformat
 
     notebook_dir = workdir / "floor"
-    notebook_dir.mkdir()
+    notebook_dir.mkdir(parents=True)
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.Label('floor-ready')")]
     path = notebook_dir / "floor.ipynb"
@@ -117,7 +120,7 @@ def filter_steps(page, repeat: int) -> list[float]:
         page.wait_for_function(
             """([count, first]) => {
                 const label = document.querySelector('.nbtrack-page');
-                const name = document.querySelector('.nbtrack-row [data-column="name"]');
+                const name = document.querySelector('.nbtrack-runtable .nbtrack-row [data-column="name"]');
                 return label && label.textContent.includes(count + ' runs') && name && name.textContent === first;
             }""", arg=[f"{count:,}", first], timeout=TIMEOUT_MS, polling="raf")
         times.append(time.perf_counter() - start)
