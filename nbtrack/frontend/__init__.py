@@ -45,6 +45,24 @@ def _comm_manager(ip: Any) -> Any | None:
     return manager if hasattr(manager, "register_target") else None
 
 
+class _FinishedCells:
+    """How many cells finished since the channel was registered (IPython's ``post_run_cell``).
+
+    A snapshot carries this number when it arrives between two executions and counts only
+    while it is unchanged: for the one execution that follows. ``shell.execution_count``
+    cannot serve: IPython 8 moves it on after a cell, IPython 9 before.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def __call__(self, *_: Any) -> None:
+        self.value += 1
+
+
+_COUNTERS: list[tuple[Any, _FinishedCells]] = []
+
+
 def register(ip: Any = None) -> bool:
     """Register the ``nbtrack`` comm target; True when registered. Never raises."""
     try:
@@ -57,7 +75,12 @@ def register(ip: Any = None) -> bool:
         manager = _comm_manager(ip)
         if manager is None:
             return False
-        CHANNEL.register(manager, handle, lambda: getattr(ip, "execution_count", None))
+        counter = _FinishedCells()
+        events = getattr(ip, "events", None)
+        if events is not None:
+            events.register("post_run_cell", counter)
+            _COUNTERS.append((events, counter))
+        CHANNEL.register(manager, handle, (lambda: counter.value) if events is not None else None)
         return True
     except Exception:
         log.debug("nbtrack: could not register the frontend channel", exc_info=True)
@@ -68,6 +91,9 @@ def unregister(ip: Any = None) -> None:
     """Close open comms and remove the comm target. Never raises."""
     try:
         CHANNEL.unregister()
+        while _COUNTERS:
+            events, counter = _COUNTERS.pop()
+            events.unregister("post_run_cell", counter)
     except Exception:
         log.debug("nbtrack: could not unregister the frontend channel", exc_info=True)
 
