@@ -336,7 +336,7 @@ def redact_value(obj: Any, name: str | None = None,
             if findings is not None:
                 findings.append(Finding("secret_name"))
             return REDACTED
-        out, found = redact_text(obj)
+        out, found = redact_cached(obj)  # params and tags repeat from run to run
         if findings is not None:
             findings.extend(found)
         return out

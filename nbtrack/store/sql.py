@@ -27,7 +27,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import Float, cast, create_engine, event, func, select, update
+from sqlalchemy import Float, cast, create_engine, event, func, literal_column, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, DataError, DBAPIError, IntegrityError
 
@@ -39,7 +39,7 @@ from ..errors import (
     StoreUnavailableError,
     StoreVersionError,
 )
-from . import forkguard, migrations, readonly
+from . import driver, forkguard, migrations, readonly
 from . import schema as s
 from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
@@ -274,14 +274,13 @@ class SqlStore:
     # --- writes -----------------------------------------------------------------
 
     def _experiment_id(self, connection: Connection, name: str) -> int:
-        found = connection.execute(
-            select(s.experiments.c.experiment_id).where(s.experiments.c.name == name)).scalar()
+        lookup = f"SELECT experiment_id FROM experiments WHERE name = {driver.marker(self.dialect)}"
+        found = connection.exec_driver_sql(lookup, (name,)).scalar()
         if found is not None:
             return found
         statement = self._insert(s.experiments).values(name=name, created_time=time.time())
         connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
-        return connection.execute(
-            select(s.experiments.c.experiment_id).where(s.experiments.c.name == name)).scalar_one()
+        return connection.exec_driver_sql(lookup, (name,)).scalar_one()
 
     def create_run(self, run_id: str, experiment: str, name: str, start_time: float,
                    parent_run_id: str | None = None) -> None:
@@ -299,11 +298,9 @@ class SqlStore:
                              status="RUNNING", start_time=start_time, parent_run_id=parent_run_id, notes="",
                              deleted=False, user_name=user, host_name=host, name_time=start_time))
         # A run already there was created by an earlier attempt whose COMMIT reply was lost.
-        statement = self._upserts.get("create")
-        if statement is None:
-            statement = self._upserts["create"] = self._insert(s.runs).values(
-                heartbeat_time=self.now(), updated_time=self.now()).on_conflict_do_nothing(index_elements=["run_id"])
-        connection.execute(statement, rows)
+        now = literal_column(driver.now_sql(self.dialect))  # SqlStore.now as SQL text: no bound constants
+        self._execute_many(connection, ("create",), rows, lambda: self._insert(s.runs).values(
+            heartbeat_time=now, updated_time=now).on_conflict_do_nothing(index_elements=["run_id"]))
 
     def _insert(self, table):
         if self.dialect == "postgresql":
@@ -319,14 +316,23 @@ class SqlStore:
         if len(rows) > 1:
             rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
         columns = tuple(c for c in rows[0] if c not in keys)
-        cache_key = (table.name, columns, tuple(keys))
-        statement = self._upserts.get(cache_key)
-        if statement is None:  # building ON CONFLICT clauses is costly: build each once
+
+        def build():  # building ON CONFLICT clauses is costly: build each once
             statement = self._insert(table)
-            statement = self._upserts[cache_key] = statement.on_conflict_do_update(
+            return statement.on_conflict_do_update(
                 index_elements=keys, set_={c: statement.excluded[c] for c in columns},
                 where=_NEWER.get(table.name, lambda *_: None)(table, statement.excluded))
-        connection.execute(statement, rows)
+
+        self._execute_many(connection, (table.name, columns, tuple(keys)), rows, build)
+
+    def _execute_many(self, connection: Connection, name: tuple, rows: list[dict], build) -> None:
+        """Run the statement ``build()`` makes once per row: compiled once per statement and row
+        shape and run as driver SQL (:mod:`nbtrack.store.driver`), else through SQLAlchemy."""
+        cache_key = name + tuple(rows[0])
+        compiled = self._upserts.get(cache_key)
+        if compiled is None:
+            compiled = self._upserts[cache_key] = driver.CompiledWrite(build(), self.engine.dialect, tuple(rows[0]))
+        compiled.execute(connection, rows)
 
     def write_batch(self, batch: Batch) -> None:
         """Write a batch in one transaction. Every part is safe to write again (idempotent): a batch
@@ -355,24 +361,28 @@ class SqlStore:
                 self._write_documents(connection, batch.documents)
             if batch.notes:
                 self._append_notes(connection, batch.notes)
-            for run_id, _client_time in batch.heartbeats:
+            mark, now = driver.marker(self.dialect), driver.now_sql(self.dialect)
+            if batch.heartbeats:
                 # The database's clock: a client whose clock is behind must not look dead. A run a
                 # reader marked KILLED while this process could not reach the store is alive again.
-                connection.execute(update(s.runs).where(
-                    s.runs.c.run_id == run_id, s.runs.c.status.in_(("RUNNING", "KILLED"))).values(
-                    heartbeat_time=self.now(), status="RUNNING", end_time=None))
-            for run_id, status, end_time in batch.ends:
-                connection.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(
-                    status=status, end_time=end_time, heartbeat_time=self.now()))
+                connection.exec_driver_sql(
+                    f"UPDATE runs SET heartbeat_time = {now}, status = 'RUNNING', end_time = NULL "
+                    f"WHERE run_id = {mark} AND status IN ('RUNNING', 'KILLED')",
+                    [(run_id,) for run_id, _client_time in batch.heartbeats])
+            if batch.ends:
+                connection.exec_driver_sql(
+                    f"UPDATE runs SET status = {mark}, end_time = {mark}, heartbeat_time = {now} WHERE run_id = {mark}",
+                    [(status, end_time, run_id) for run_id, status, end_time in batch.ends])
             refresh_summaries(connection, touched_runs(batch))  # the summary row follows, same transaction
 
     def _touch(self, connection: Connection, batch: Batch) -> None:
         """Stamp the runs a batch writes with the database clock (``runs.updated_time``: sync's cursor). First
         in the transaction and in id order, so concurrent writers lock the runs' rows in one order."""
         run_ids = sorted(batch.run_ids())
+        statement = f"UPDATE runs SET updated_time = {driver.now_sql(self.dialect)} " \
+                    f"WHERE {driver.ids_condition(self.dialect)}"
         for start in range(0, len(run_ids), 500):
-            connection.execute(update(s.runs).where(s.runs.c.run_id.in_(run_ids[start:start + 500])).values(
-                updated_time=self.now()))
+            connection.exec_driver_sql(statement, (driver.ids_parameter(self.dialect, run_ids[start:start + 500]),))
 
     def _insert_metric_points(self, connection: Connection, points: list[tuple]) -> None:
         # The hot path: a constant statement and plain tuples straight to the driver (SQLAlchemy's
@@ -419,8 +429,8 @@ class SqlStore:
                 self._document_bodies[id(value)] = (value, digest, body)
             bodies[digest] = body
             links.append(dict(run_id=run_id, key=key, sha256=digest))
-        statement = self._insert(s.documents).on_conflict_do_nothing(index_elements=["sha256"])
-        connection.execute(statement, [dict(sha256=d, body=b) for d, b in bodies.items()])
+        self._execute_many(connection, ("documents",), [dict(sha256=d, body=b) for d, b in bodies.items()],
+                           lambda: self._insert(s.documents).on_conflict_do_nothing(index_elements=["sha256"]))
         self._upsert(connection, s.run_documents, links, ["run_id", "key"])
 
     def existing_run_ids(self, run_ids: set[str]) -> set[str]:

@@ -21,12 +21,14 @@ import gc
 import json
 import math
 import re
-from typing import Any, Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
 from sqlalchemy.engine import Connection
 
 from ..values import decode_param
+from . import driver
 from . import schema as s
 
 REFRESH_CHUNK = 5000  # run ids per statement while refreshing
@@ -77,6 +79,19 @@ def encode_body(params: list[tuple], metrics: list[tuple], tags: list[tuple]) ->
     return body + (',"x":' + _object(x) + "}" if x else "}")
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Hold off the cyclic collector: hundreds of thousands of new dicts would make it rescan them
+    again and again (they hold no cycles: what dies inside the block is freed by reference counts)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def decode_bodies(bodies: Sequence[str | None]) -> list[dict]:
     """Parse many bodies with one call of the JSON parser (a missing row is an empty run).
 
@@ -85,13 +100,8 @@ def decode_bodies(bodies: Sequence[str | None]) -> list[dict]:
     if not bodies:
         return []
     text = "[" + ",".join(body or EMPTY_BODY for body in bodies) + "]"
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of new dicts: the cyclic collector would rescan them again and again
-    try:
+    with no_cyclic_gc():
         docs = orjson.loads(text)
-    finally:
-        if collecting:
-            gc.enable()
     for doc in docs:
         if "x" in doc:
             for where, value in doc.pop("x").items():
@@ -103,13 +113,6 @@ def decode_bodies(bodies: Sequence[str | None]) -> list[dict]:
     return docs
 
 
-def _ids_condition(dialect: str) -> tuple[str, str]:
-    """A WHERE fragment matching run_id against one bound list, and its parameter marker."""
-    if dialect == "postgresql":
-        return "run_id = ANY(%s)", "%s"
-    return "run_id IN (SELECT value FROM json_each(?))", "?"
-
-
 def refresh_summaries(connection: Connection, run_ids: Iterable[str]) -> None:
     """Rewrite the summary rows of ``run_ids`` from the params, latest_metrics and tags tables.
 
@@ -119,12 +122,12 @@ def refresh_summaries(connection: Connection, run_ids: Iterable[str]) -> None:
     if not ids:
         return
     dialect = connection.dialect.name
-    where, marker = _ids_condition(dialect)
+    where, marker = driver.ids_condition(dialect), driver.marker(dialect)
     cursor = connection.connection.cursor()
     try:
         for start in range(0, len(ids), REFRESH_CHUNK):
             chunk = ids[start:start + REFRESH_CHUNK]
-            bound = (chunk if dialect == "postgresql" else json.dumps(chunk),)
+            bound = (driver.ids_parameter(dialect, chunk),)
             if dialect == "postgresql":
                 # Writers of the same run wait here for each other; READ COMMITTED then lets the
                 # reads below see what the other committed (else the later writer's row misses it).
