@@ -65,6 +65,7 @@ def test_a_sweep_against_a_silent_store_does_not_wait_a_connect_timeout_per_run(
         silent.close()
     total = time.time() - began
     assert "sweep took" in result.stdout, result.stderr
-    assert float(result.stdout.split()[-1]) < 8, result.stdout  # was ~6 runs x 2 timeouts x 2 s
-    assert total < 16, (total, result.stderr)
+    # broken: ~6 runs x 2 timeouts x 2 s = 24 s; fixed: one or two timeouts, plus a loaded machine's slack
+    assert float(result.stdout.split()[-1]) < 16, result.stdout
+    assert total < 30, (total, result.stderr)
     assert result.stderr.count("cannot write to the run store") == 1
