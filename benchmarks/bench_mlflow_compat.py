@@ -93,7 +93,7 @@ def make_mlflow_store(path: str, runs: int, points: int) -> dict:
                 for step in range(first, min(points, first + 1000))])
         client.set_terminated(run.info.run_id)
     through_api = time.perf_counter() - start
-    copy_runs(path, (runs - seeds) // seeds)  # bench_core's: MLflow's rows, copied with new ids
+    copy_runs(path, range(1, (runs - seeds) // seeds + 1))  # bench_core's: MLflow's rows, copied with new ids
     connection = sqlite3.connect(path)
     total_runs = connection.execute("select count(*) from runs").fetchone()[0]
     total_points = connection.execute("select count(*) from metrics").fetchone()[0]
