@@ -259,6 +259,18 @@ def pytest_runtest_makereport(item, call):
 # --------------------------------------------------------------------------- helpers
 
 
+def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something true (returned); fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
 def save_screenshot(page, name: str) -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

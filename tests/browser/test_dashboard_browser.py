@@ -29,6 +29,7 @@ from conftest import (
     save_screenshot,
     start_lab_server,
     wait_for_kernel_idle,
+    wait_until,
     write_notebook,
 )
 from runstore import build_store
@@ -50,17 +51,6 @@ print("made", nbtrack.count_runs({EXPERIMENT!r}), "runs")
 """
 SHOW = f"board = nbtrack.dashboard({EXPERIMENT!r})\nboard"
 TIMEOUT_MS = 60_000
-
-
-def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def column_texts(page, column: str) -> list[str]:

@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO_ROOT, open_notebook, run_cell, save_screenshot
+from conftest import REPO_ROOT, open_notebook, run_cell, save_screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -35,17 +35,6 @@ board = nbtrack.dashboard({EXPERIMENT!r})
 """
 SHOW = "board"
 TIMEOUT_MS = 60_000
-
-
-def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def kernel_value(page, index: int, expression: str) -> str:
