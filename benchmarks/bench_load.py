@@ -95,17 +95,6 @@ print(json.dumps({"points": points, "distinct": distinct, "statuses": statuses})
 """
 
 
-def _database(admin: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + f"/{name}"
-
-
 def run_load(team: str, workdir: str, seconds: float = 90.0, writers: int = 20, readers: int = 5) -> dict:
     """Run the load against the (empty) PostgreSQL database ``team``; returns what was logged and found."""
     work = Path(workdir)
@@ -191,6 +180,8 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "tests" / "core"))
     sys.path.insert(0, str(REPO))
+    from pgcluster import fresh_database
+
     cluster = None
     admin = args.postgres
     if admin is None:
@@ -201,7 +192,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as workdir:
             load_before = os.getloadavg()
-            outcome = run_load(_database(admin, "bench_load"), workdir, args.seconds, args.writers, args.readers)
+            outcome = run_load(fresh_database(admin, "bench_load"), workdir, args.seconds, args.writers, args.readers)
             load_after = os.getloadavg()
     finally:
         if cluster is not None:

@@ -30,6 +30,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests" / "core"))
 
+from pgcluster import fresh_database  # noqa: E402  - the tests' PostgreSQL helpers
+
 FILL = """
 import time, uuid
 from nbtrack.store.batch import Batch
@@ -105,17 +107,6 @@ def child(code: str, env: dict, **names) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _database(admin: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + f"/{name}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=1000)
@@ -138,7 +129,7 @@ def main() -> None:
             env.pop("NBTRACK_STORE", None)
             env.pop("NBTRACK_ARTIFACTS", None)
             local = f"sqlite:///{os.path.join(workdir, 'laptop', 'nbtrack.db')}"
-            team = _database(admin, "bench_sync")
+            team = fresh_database(admin, "bench_sync")
             artifacts = os.path.join(workdir, "team-artifacts")
             print(f"filling a local store with {args.runs:,} runs x {args.points:,} points ...", file=sys.stderr)
             child(FILL, env, LOCAL=local, FIRST=0, RUNS=args.runs, POINTS=args.points)
@@ -151,7 +142,7 @@ def main() -> None:
             results["after_10_runs_50_edits"] = child(SYNC, env, DIRECTION="to", **names)
             down = f"sqlite:///{os.path.join(workdir, 'offline', 'nbtrack.db')}"
             results["from"] = child(SYNC, env, DIRECTION="from", TEAM=team, ARTIFACTS=None, LOCAL=down)
-            results["copy_floor"] = child(COPY_FLOOR, env, RAW=_database(admin, "bench_raw").replace(
+            results["copy_floor"] = child(COPY_FLOOR, env, RAW=fresh_database(admin, "bench_raw").replace(
                 "postgresql+psycopg://", "postgresql://"), RUNS=args.runs, POINTS=args.points)
             load_after = os.getloadavg()
     finally:
