@@ -537,8 +537,15 @@ class Run:
         self.end("KILLED")
 
     def is_done(self) -> bool:
-        return self.status != "RUNNING" and self._pending_end is None and not self._pending \
-            and not self._background
+        """Ended with nothing left to write. False while a flush or spill is under way: its data is
+        out of the buffer then, and comes back if the write fails."""
+        if not self._flush_lock.acquire(blocking=False):
+            return False
+        try:
+            return self.status != "RUNNING" and self._pending_end is None and not self._pending \
+                and not self._background
+        finally:
+            self._flush_lock.release()
 
     # --- writing ----------------------------------------------------------------
 

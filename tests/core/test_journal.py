@@ -224,3 +224,41 @@ def test_a_process_that_lives_through_an_outage_replays_its_journal_itself(stopp
     assert not [p for p in (isolated / "cache").rglob("*.jsonl") if p.stat().st_size], "journal left behind"
     points, distinct, status, notes = _count(stoppable_postgres.uri, run_id)
     assert (points, distinct, status, notes) == (900, 900, "FINISHED", "before\nduring\nafter\n")
+
+
+def test_a_run_whose_data_is_being_written_is_not_let_go(tmp_path):
+    """The flusher's thread lets a finished run go once nothing of it is buffered. While a flush
+    has the run's data out of the buffer (here waiting on a store that another connection holds
+    locked), the run is not done: let go, a failed write would put the data back into a run that
+    nothing flushes or journals any more, and exit would drop it silently (seen with a reader
+    role, whose ``end()`` flush raced the flusher's pass)."""
+    import sqlite3
+    import threading
+    import time
+
+    from nbtrack.run import Run
+
+    path = tmp_path / "locked.db"
+    nbtrack.set_store(f"sqlite:///{path}")
+    run = Run("racing", capture_environment=False)
+    run.log_metric("loss", 1.0, step=0)
+    run.flush()  # the run exists
+    blocker = sqlite3.connect(path, timeout=30, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # from here every write of the store waits (busy_timeout)
+    for step in range(1, 50):
+        run.log_metric("loss", 1.0 / (step + 1), step=step)
+    run.end(wait=False)
+    writer = threading.Thread(target=run.flush)  # this flush, or the flusher's own, takes the data
+    writer.start()
+    deadline = time.monotonic() + 10
+    while run.pending_points() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.pending_points() == 0, "a flush took the run's points"
+    FLUSHER._let_go_if_done(run)  # what the flusher's thread does after its pass
+    assert run in FLUSHER.runs(), "a run whose write is under way was let go"
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    writer.join(60)
+    assert len(nbtrack.get_run(run.run_id).metric_history("loss")) == 50
+    FLUSHER._let_go_if_done(run)
+    assert run not in FLUSHER.runs(), "once written, the run is let go"
