@@ -32,7 +32,8 @@ from ..systemtags import IDENTITY_TAG
 # v5: the model registry (registered_models, model_versions, model_aliases, model_tags, model_version_tags).
 # v6: who and where (user, host), and what sync needs: when a run last changed, edit times (last wins).
 # v7: an index on the cell-identity tag (%%track's "don't train twice" look-up).
-SCHEMA_VERSION = 7
+# v8: metric_blocks, the min/max of each metric over fixed step blocks (long histories plot fast).
+SCHEMA_VERSION = 8
 
 metadata = MetaData()
 
@@ -118,6 +119,26 @@ latest_metrics = Table(
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("timestamp", Float, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# The smallest and the largest finite value of a run's metric within each block of steps
+# (``step >> shift`` for each shift in ``blocks.SHIFTS``, ``level`` its index), each with the
+# step and time of its point. Kept up to date by every write of points (merged, so a repeated
+# write changes nothing); a history plot of a million points reads a few thousand of these rows
+# instead of every point (nbtrack/store/blocks.py, nbtrack/dashboards/histories.py).
+metric_blocks = Table(
+    "metric_blocks",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("block", BigInteger, primary_key=True, autoincrement=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("min_value", Float, nullable=False),
+    Column("min_timestamp", Float, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("max_value", Float, nullable=False),
+    Column("max_timestamp", Float, nullable=False),
 )
 
 tags = Table(

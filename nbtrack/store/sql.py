@@ -39,7 +39,7 @@ from ..errors import (
     StoreUnavailableError,
     StoreVersionError,
 )
-from . import driver, forkguard, migrations, readonly
+from . import blocks, driver, forkguard, migrations, readonly
 from . import schema as s
 from .batch import Batch, document_body_or_error
 from .blobs import BlobStore
@@ -348,6 +348,7 @@ class SqlStore:
             ], ["run_id", "key"])
             if batch.metrics:
                 self._insert_metric_points(connection, batch.metrics)
+                self.merge_metric_blocks(connection, batch.metrics)
             self._upsert(connection, s.latest_metrics, [
                 dict(run_id=r, key=k, step=step, value=None if v != v else v, is_nan=v != v, timestamp=t)
                 for (r, k), (step, v, t) in batch.latest.items()
@@ -403,6 +404,15 @@ class SqlStore:
         if full < len(rows):
             statement = head + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * (len(rows) - full)) + " ON CONFLICT DO NOTHING"
             connection.exec_driver_sql(statement, tuple(value for row in rows[full:] for value in row))
+
+    def merge_metric_blocks(self, connection: Connection, points: list[tuple]) -> None:
+        """Merge the per-block extremes of ``points`` (run_id, key, step, value, timestamp) into
+        ``metric_blocks``, in the caller's transaction; a point merged again changes nothing. Every
+        writer of metric points calls it (``write_batch`` does)."""
+        rows = blocks.summarize(points)
+        if rows:  # unique by (run, key, level, block): one statement may not touch a row twice
+            self._execute_many(connection, ("metric_blocks",), rows,
+                               lambda: blocks.merge_statement(self._insert(s.metric_blocks)))
 
     def _append_notes(self, connection: Connection, notes: list[tuple]) -> None:
         """Append each note to its run once: its id goes into run_notes in the same transaction."""
@@ -558,7 +568,7 @@ class SqlStore:
             deleted = list(connection.execute(select(s.runs.c.run_id).where(s.runs.c.deleted)).scalars())
         if deleted and not dry_run:
             with self.write() as connection:
-                for table in (s.params, s.metric_history, s.latest_metrics, s.tags, s.artifacts,
+                for table in (s.params, s.metric_history, s.metric_blocks, s.latest_metrics, s.tags, s.artifacts,
                               s.datasets, s.run_documents, s.run_notes, s.run_summary):
                     connection.execute(table.delete().where(table.c.run_id.in_(deleted)))
                 connection.execute(s.runs.delete().where(s.runs.c.run_id.in_(deleted)))

@@ -45,7 +45,8 @@ def write_documents(store: SqlStore, bodies: dict[str, str], links: list[tuple])
 def write_points(store: SqlStore, points: list[tuple]) -> None:
     """Metric points (run_id, key, step, value, timestamp), those already stored skipped. Many points into
     PostgreSQL go by COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING (about 1.5x the
-    multi-row INSERTs of write_batch); the runs are stamped as changed in the same transaction."""
+    multi-row INSERTs of write_batch); their metric blocks are merged and the runs stamped as changed in the
+    same transaction."""
     if store.dialect != "postgresql" or len(points) < 2000:
         store.write_batch(Batch(metrics=points))
         return
@@ -58,6 +59,7 @@ def write_points(store: SqlStore, points: list[tuple]) -> None:
                 copy.write_row((run_id, key, step, None if value != value else value, value != value, moment))
         cursor.execute('INSERT INTO metrics (run_id, "key", step, value, is_nan, "timestamp") SELECT run_id, '
                        "key, step, value, is_nan, timestamp FROM nbtrack_incoming ON CONFLICT DO NOTHING")
+        store.merge_metric_blocks(connection, points)
         run_ids = sorted({point[0] for point in points})
         for start in range(0, len(run_ids), 500):
             connection.execute(update(s.runs).where(s.runs.c.run_id.in_(run_ids[start:start + 500])).values(
