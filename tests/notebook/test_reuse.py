@@ -15,10 +15,12 @@ epochs = 3
 nbtrack.log_dataset("data.txt", "train")
 nbtrack.log_dataset(arr, "values")
 print("training")
+time.sleep(0.5)  # training takes time: the look-up for an identical run finishes meanwhile
 model = helpers.Model(lr)
 acc = round(model.fit(values) / epochs, 6)
 """
 REUSE = TRAIN.replace("%%track", "%%track --reuse")
+SETUP = "%load_ext nbtrack\nimport nbtrack\nimport numpy as np\nimport helpers\nimport time"
 LOAD = "lr = 0.1\r\n    \r\nvalues = [float(x) for x in open('data.txt')]\r\narr = np.array(values)"
 
 
@@ -33,7 +35,7 @@ def test_identical_runs_are_found_and_reused(start_kernel, workdir):
         assert reply.status == "ok", reply.text
         return plain(reply.text)
 
-    run("%load_ext nbtrack\nimport nbtrack\nimport numpy as np\nimport helpers", "setup")
+    run(SETUP, "setup")
     run(LOAD, "load")
     first = run(TRAIN, "train")
     assert "training" in first and "identical to run" not in first
@@ -71,8 +73,7 @@ def test_identical_runs_are_found_and_reused(start_kernel, workdir):
     # a fresh kernel running the notebook as it reads now finds the run of the same state
     (workdir / "data.txt").write_text("1\n2\n3\n")
     fresh = start_kernel()
-    for code, cell_id in (("%load_ext nbtrack\nimport nbtrack\nimport numpy as np\nimport helpers", "setup"),
-                          (LOAD, "load")):
+    for code, cell_id in ((SETUP, "setup"), (LOAD, "load")):
         assert fresh.execute(code, cell_id=cell_id, timeout=120).status == "ok"
     text = plain(fresh.execute(REUSE, cell_id="train", timeout=120).text)
     assert "nothing to reuse" in text  # helpers.py was edited since the runs of that state
