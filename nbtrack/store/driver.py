@@ -11,9 +11,11 @@ default SQLAlchemy would fill in) is refused here, and the caller uses SQLAlchem
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 class CompiledWrite:
@@ -42,6 +44,24 @@ class CompiledWrite:
             connection.execute(self.statement, rows)
             return
         connection.exec_driver_sql(self.sql, parameters)
+
+
+@contextmanager
+def cursor_of(connection: Connection) -> Iterator[Any]:
+    """The driver's own cursor on ``connection`` (for hot paths), whose errors are raised as
+    SQLAlchemy's, as ``exec_driver_sql`` raises them: the store and salvage tell a transient error
+    (``OperationalError``: kept and written later) from a permanent one (``IntegrityError``) by them."""
+    dialect = connection.dialect
+    base = dialect.loaded_dbapi.Error
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    except base as error:
+        statement = getattr(cursor, "query", None) or getattr(error, "statement", None)
+        raise DBAPIError.instance(statement if isinstance(statement, str) else None, None, error, base,
+                                  dialect=dialect) from error
+    finally:
+        cursor.close()
 
 
 def now_sql(dialect: str) -> str:

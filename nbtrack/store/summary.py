@@ -123,8 +123,7 @@ def refresh_summaries(connection: Connection, run_ids: Iterable[str]) -> None:
         return
     dialect = connection.dialect.name
     where, marker = driver.ids_condition(dialect), driver.marker(dialect)
-    cursor = connection.connection.cursor()
-    try:
+    with driver.cursor_of(connection) as cursor:
         for start in range(0, len(ids), REFRESH_CHUNK):
             chunk = ids[start:start + REFRESH_CHUNK]
             bound = (driver.ids_parameter(dialect, chunk),)
@@ -146,8 +145,6 @@ def refresh_summaries(connection: Connection, run_ids: Iterable[str]) -> None:
                 f"INSERT INTO run_summary (run_id, body) VALUES ({marker}, {marker}) "
                 "ON CONFLICT (run_id) DO UPDATE SET body = excluded.body",
                 [(run_id, encode_body(*parts)) for run_id, parts in rows.items()])
-    finally:
-        cursor.close()
 
 
 def build_summaries(connection: Connection) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from sqlalchemy import create_engine, text
 
 import nbtrack
@@ -79,3 +80,48 @@ def test_a_run_purged_while_it_logs_is_reported_once_and_others_are_written(stor
     assert len([line for line in refused if "metrics 'm'" in line]) == 1
     assert nbtrack.get_run(survivor.run_id).metrics == {"m": 2.0}
     assert len([d for d in _dead_letters(store_uri) if d["part"] == "metrics"]) == 500
+
+
+def test_a_summary_row_the_store_refuses_sets_aside_only_its_run(store_uri):
+    """Each write rewrites its runs' summary rows with the driver's own cursor (the hot path). Its
+    errors must reach salvage as the store's other errors do: a permanent refusal there used to
+    escape as the driver's own exception, taken for a transient one, and blocked the whole batch."""
+    from nbtrack.store.batch import Batch
+    from nbtrack.store.salvage import write_salvaging
+
+    store = nbtrack.get_store()
+    good, bad = "a" * 32, "b" * 32
+    engine = create_engine(store_uri)
+    with engine.begin() as connection:  # the administrator's rule: run bad gets no summary row
+        if engine.dialect.name == "sqlite":
+            connection.execute(text(f"CREATE TRIGGER refuse_summary BEFORE INSERT ON run_summary "
+                                    f"WHEN NEW.run_id = '{bad}' BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+        else:
+            connection.execute(text(f"ALTER TABLE run_summary ADD CONSTRAINT refuse_summary CHECK (run_id <> '{bad}')"))
+    engine.dispose()
+    batch = Batch(creates=[(good, "policy", "good", time.time(), None), (bad, "policy", "bad", time.time(), None)],
+                  params=[(good, "lr", "f", "0.1", 0.1), (bad, "lr", "f", "0.2", 0.2)])
+    rejected = write_salvaging(store, batch)
+    assert {r.run_id for r in rejected} == {bad} and rejected
+    assert nbtrack.get_run(good).params == {"lr": 0.1}
+    assert nbtrack.count_runs("policy") == 1
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_in_the_summary_refresh_keeps_the_data(postgres_uri):
+    """The same cursor losing its connection (here the server says so from a trigger) is the
+    store being unavailable: the write raises StoreUnavailableError and the flusher keeps the data."""
+    from nbtrack.errors import StoreUnavailableError
+    from nbtrack.store.batch import Batch
+
+    nbtrack.set_store(postgres_uri)
+    store = nbtrack.get_store()
+    engine = create_engine(postgres_uri.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(text("CREATE FUNCTION drop_summary() RETURNS trigger AS $$ BEGIN "
+                                "RAISE EXCEPTION 'connection lost' USING ERRCODE = '08006'; END $$ LANGUAGE plpgsql"))
+        connection.execute(text("CREATE TRIGGER drop_summary BEFORE INSERT ON run_summary "
+                                "FOR EACH ROW EXECUTE FUNCTION drop_summary()"))
+    engine.dispose()
+    with pytest.raises(StoreUnavailableError, match="connection lost"):
+        store.write_batch(Batch(creates=[("c" * 32, "outage", "c", time.time(), None)]))
