@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - the console script prints one line, never a traceback
         _print_error(args.command, error)
-        return 1
+        return getattr(args, "error_status", 1)  # rerun: 2, as diff and cmp say "trouble"
 
 
 # Commands that only read the store; run on a missing store they fail instead of creating one.

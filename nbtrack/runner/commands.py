@@ -13,8 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rerun = subparsers.add_parser(
         "rerun", help="execute a run's notebook snapshot again in a fresh kernel and verify its metrics",
         description="Check out the run's notebook snapshot, execute it in a fresh kernel and compare every metric "
-                    "the run logged with the re-run's. The run is tagged verified or diverged (exit status 1 when "
-                    "diverged); with -p the re-run is a 'rerun with changes' and the run's verdict is left alone.")
+                    "the run logged with the re-run's. The run is tagged verified or diverged; with -p the re-run is a "
+                    "'rerun with changes' and the run's verdict is left alone. Exit status: 0 verified (or rerun "
+                    "with changes), 1 diverged, 2 could not re-run.")
     rerun.add_argument("run", help="run id or unique prefix")
     rerun.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                        help="override a parameter (repeatable); values are Python literals, else strings")
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rerun.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0: exact)")
     rerun.add_argument("--atol", type=float, default=0.0, help="absolute tolerance (default 0)")
     rerun.add_argument("-o", "--output", metavar="OUT", help="keep the executed notebook here")
-    rerun.set_defaults(func=cmd_rerun)
+    rerun.set_defaults(func=cmd_rerun, error_status=2)
 
     sweep = subparsers.add_parser(
         "sweep", help="run a notebook once per combination of parameter values",

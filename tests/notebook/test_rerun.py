@@ -101,7 +101,7 @@ def test_rerun_refuses_what_it_cannot_rerun(workdir, store_uri):
     with nbtrack.track("plain") as run:  # a script run: no notebook snapshot
         nbtrack.log_metric("acc", 1.0)
     result = cli("rerun", run.run_id, cwd=workdir, store=store_uri)
-    assert result.returncode == 1 and "has no notebook snapshot" in result.stderr
+    assert result.returncode == 2 and "has no notebook snapshot" in result.stderr  # trouble, not a verdict
     with pytest.raises(RerunError, match="--rtol and --atol"):
         rerun(run.run_id, rtol=-1)
     assert "nbtrack.verdict" not in nbtrack.get_run(run.run_id).tags
