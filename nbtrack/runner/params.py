@@ -204,11 +204,14 @@ def inject(nb: Any, values: dict[str, Any], note: str = "") -> Injection:
                     raise ParameterError(
                         f"cell {later} (%%track) assigns {', '.join(undone)} again after the parameters cell, "
                         "which would undo the injected value: assign it only in the cell tagged 'parameters'")
+        replaces = index + 1 < len(cells) and INJECTED_TAG in _tags(cells[index + 1])
+        if replaces:  # a sweep child re-run with -p: its other injected values stay
+            values = {**_assigned_literals(cells[index + 1].get("source", "")), **values}
         cell = nbformat.v4.new_code_cell(injected_source(values, note), metadata={"tags": [INJECTED_TAG]})
         existing = {c.get("id") for c in cells}
         cell["id"] = INJECTED_ID if INJECTED_ID not in existing else f"{INJECTED_ID}-{len(cells)}"
-        if index + 1 < len(cells) and INJECTED_TAG in _tags(cells[index + 1]):
-            cell["id"] = cells[index + 1].get("id") or cell["id"]  # papermill's re-run: replace the old one
+        if replaces:
+            cell["id"] = cells[index + 1].get("id") or cell["id"]
             cells[index + 1] = cell
         else:
             cells.insert(index + 1, cell)
@@ -236,6 +239,21 @@ def inject(nb: Any, values: dict[str, Any], note: str = "") -> Injection:
             f"cell assigns a literal to it (the %%track cells' literals: {known}). Tag a cell 'parameters' "
             "or assign the name a literal in the %%track cell")
     return injection
+
+
+def _assigned_literals(source: str) -> dict[str, Any]:
+    """{name: value} of a cell's top-level literal assignments (the last one of a name wins)."""
+    return {name: ast.literal_eval(nodes[-1]) for name, nodes in _literal_targets(source).items()}
+
+
+def injected_values(nb: Any) -> dict[str, Any]:
+    """The values the notebook's injected parameters cells assign: a sweep child's snapshot holds
+    its combination's, which a re-run of it records as params again."""
+    values: dict[str, Any] = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code" and INJECTED_TAG in _tags(cell):
+            values.update(_assigned_literals(cell.get("source", "")))
+    return values
 
 
 def _check_literal(value: Any) -> None:

@@ -112,7 +112,7 @@ def rerun(run: str, overrides: dict[str, Any] | None = None, *, timeout: int = 6
 
     from ..notebook.runner import store_uri
     from ..notebook.stored_snapshot import read_snapshot
-    from .params import inject
+    from .params import inject, injected_values
 
     if rtol < 0 or atol < 0:
         raise RerunError("--rtol and --atol must be zero or positive")
@@ -138,7 +138,10 @@ def rerun(run: str, overrides: dict[str, Any] | None = None, *, timeout: int = 6
     notebook_path = snapshot.document.get("path")
     workdir = working_directory(original, notebook_path)
     launch_id = new_launch_id()
-    context = LaunchContext(tags={LAUNCH_TAG: launch_id}, reuse=False)
+    # the values injected into the notebook are recorded as params, as the sweep that ran it did
+    launched = {name: value for name, value in {**injected_values(nb), **(overrides or {})}.items()
+                if _json_safe(value)}
+    context = LaunchContext(tags={LAUNCH_TAG: launch_id}, reuse=False, params=launched)
     stem = Path(notebook_path or "notebook").stem
     where = f"cell {cell_index}" if cell_index is not None else f"cell {cell_id}"
     say(f"re-running {original.run_id[:8]} ({original.experiment} · {original.name}): the whole notebook "
@@ -156,6 +159,16 @@ def rerun(run: str, overrides: dict[str, Any] | None = None, *, timeout: int = 6
     original = nbtrack.get_run(original.run_id)  # with the tags just set
     new = nbtrack.get_run(new.run_id) if new is not None else None
     return RerunResult(original, new, comparison, execution, workdir, path if output is not None else None)
+
+
+def _json_safe(value: Any) -> bool:
+    """Whether a value survives the kernel's launch context (JSON) as itself."""
+    import json
+
+    try:
+        return json.loads(json.dumps(value)) == value
+    except (TypeError, ValueError):
+        return False
 
 
 def record_verdict(original: Any, new: Any | None, comparison: Comparison) -> None:

@@ -12,6 +12,7 @@ from test_notebooks_cli import cli
 
 import nbtrack
 from nbtrack.notebook.stored_snapshot import read_snapshot
+from nbtrack.runner.rerun import rerun
 from nbtrack.runner.sweep import run_sweep
 
 TRAIN = """%%track experiment=grid metrics=acc
@@ -78,3 +79,12 @@ def test_sweep_of_a_parameters_cell(workdir, store_uri):
         executed = nbformat.read(str(workdir / "executed" / f"papermill-{combination.index}.ipynb"), 4)
         assert any("nbtrack: run" in str(o) for o in executed.cells[3].outputs)
     assert "  3 *  " in out.getvalue() and "error" not in out.getvalue()  # the best row is marked
+
+    # re-running a child records its injected values as params again: nothing "absent"
+    child = outcome.combinations[0].run
+    again = rerun(child.run_id)
+    assert again.comparison.verdict == "verified", again.comparison.headline()
+    assert again.rerun.params == {"n": 2} and not any("params differ" in n for n in again.comparison.notes)
+    # -p on a child changes that value; the child's other injected values stay
+    changed = rerun(child.run_id, {"scale": 10.0})
+    assert changed.rerun.params == {"n": 2, "scale": 10.0} and changed.rerun.metrics["total"] == 20.0
