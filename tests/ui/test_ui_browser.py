@@ -6,11 +6,15 @@ show it redacted. Nothing on the page can change a run.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
+from nbtrack_browser_conftest import wait_until as browser_wait_until  # tests/browser/conftest.py, loaded by ours
 from sqlalchemy import create_engine, text
-from uiserver import EVIL, screenshot, start_ui, wait_until, write_runs
+from uiserver import EVIL, screenshot, start_ui, write_runs
+
+wait_until = functools.partial(browser_wait_until, timeout=60.0)  # a page of a server just started is slower
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

@@ -126,18 +126,6 @@ def write_runs(uri: str, n: int = 12, experiment: str = "review") -> list[str]:
     return ids
 
 
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
-    """Poll ``predicate`` until it returns something true; fail saying ``what`` did not happen."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
 def screenshot(page, name: str) -> Path:
     """A PNG under test-artifacts/screenshots/ (copied to docs/images/ with NBTRACK_UPDATE_DOCS_IMAGES=1)."""
     folder = REPO_ROOT / "test-artifacts" / "screenshots"
